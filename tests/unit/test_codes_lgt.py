@@ -336,7 +336,7 @@ def test_codes_outside_classes_and_garbage_read_as_3000(code: int | str | None) 
 
 
 def test_bool_is_not_a_status_code() -> None:
-    assert not normalize_submit_status(True).known  # type: ignore[arg-type]
+    assert not normalize_submit_status(True).known
 
 
 # --- transport failures ----------------------------------------------------------------------

@@ -6,22 +6,9 @@ validate; broken ones must be rejected, and the tests show which checker (lxml, 
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
+import schema_oracle as oracle  # tests/ is on pythonpath (pyproject)
 from lxml import etree
-
-try:
-    import schema_oracle as oracle
-except ModuleNotFoundError:  # pragma: no cover - only without pythonpath = ["tests"]
-    _path = Path(__file__).resolve().parents[1] / "schema_oracle.py"
-    _spec = importlib.util.spec_from_file_location("schema_oracle", _path)
-    assert _spec is not None and _spec.loader is not None
-    oracle = importlib.util.module_from_spec(_spec)
-    sys.modules["schema_oracle"] = oracle
-    _spec.loader.exec_module(oracle)
 
 ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 NS_3GPP = oracle.MM7_NAMESPACES["3gpp"]

@@ -1,0 +1,32 @@
+# Two commands for a fresh machine:
+#   make run    send one MMS to an embedded mock MMSC and print the normalized results
+#   make test   run the test suite
+# Each creates the virtual environment in .venv and installs the project first.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test lint bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $@
+
+run: $(BIN)/.installed
+	$(BIN)/python examples/build_submit.py
+
+test: $(BIN)/.installed
+	$(BIN)/python -m pytest
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check mm7client mockmmsc tests bench examples
+	$(BIN)/ruff format --check mm7client mockmmsc tests bench examples
+	$(BIN)/mypy mm7client
+
+bench: $(BIN)/.installed
+	$(BIN)/python bench/codec.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,67 @@
+"""mm7client: a VASP-side MM7 (3GPP TS 23.140) toolkit for Korean messaging platforms.
+
+The protocol core is sans-IO: :mod:`mm7client.model` (dataclasses), :mod:`mm7client.codec`
+(bytes <-> model), :mod:`mm7client.profiles` (LG U+ and 3GPP) and :mod:`mm7client.codes`
+(normalized results from the carrier's code tables).
+"""
+
+from __future__ import annotations
+
+from mm7client.codec import EncodedMessage, Limits, decode, encode
+from mm7client.errors import BodyTooLargeError, MM7Error, ParseError, ValidationError
+from mm7client.model import (
+    Address,
+    AddressKind,
+    CancelRequest,
+    CancelResponse,
+    DeliverRequest,
+    DeliverResponse,
+    DeliveryReportRequest,
+    DeliveryReportResponse,
+    MM7Message,
+    Part,
+    ReadReplyRequest,
+    ReadReplyResponse,
+    ReplaceRequest,
+    ReplaceResponse,
+    SoapFault,
+    Status,
+    SubmitRequest,
+    SubmitResponse,
+)
+from mm7client.profiles import LGT, THREEGPP, CarrierProfile, get_profile
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "LGT",
+    "THREEGPP",
+    "Address",
+    "AddressKind",
+    "BodyTooLargeError",
+    "CancelRequest",
+    "CancelResponse",
+    "CarrierProfile",
+    "DeliverRequest",
+    "DeliverResponse",
+    "DeliveryReportRequest",
+    "DeliveryReportResponse",
+    "EncodedMessage",
+    "Limits",
+    "MM7Error",
+    "MM7Message",
+    "ParseError",
+    "Part",
+    "ReadReplyRequest",
+    "ReadReplyResponse",
+    "ReplaceRequest",
+    "ReplaceResponse",
+    "SoapFault",
+    "Status",
+    "SubmitRequest",
+    "SubmitResponse",
+    "ValidationError",
+    "decode",
+    "encode",
+    "get_profile",
+]

@@ -1,0 +1,54 @@
+"""The ``mm7`` command: ``mm7 send``, ``mm7 codes``, ``mm7 receive``.
+
+Each sub-command lives in its own module exposing ``add_parser(subparsers)``; the parser calls
+``args.func(args)``, which returns the exit status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+__all__ = ["build_parser", "main"]
+
+# Sub-command modules, in the order ``mm7 --help`` lists them.
+_SUBCOMMANDS = ("send", "codes", "receive")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``mm7`` argument parser with every available sub-command."""
+    parser = argparse.ArgumentParser(
+        prog="mm7", description="MM7 toolkit: send MMS, look up result codes, receive reports."
+    )
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in _SUBCOMMANDS:
+        try:
+            module = importlib.import_module(f"mm7client.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"mm7client.cli.{name}":
+                raise
+            continue
+        module.add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``mm7`` command."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    level = logging.WARNING - 10 * min(args.verbose, 2)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    func = getattr(args, "func", None)
+    if func is None:
+        parser.print_help()
+        return 2
+    result: int = func(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

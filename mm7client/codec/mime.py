@@ -1,0 +1,264 @@
+"""MIME for MM7: build ``multipart/related`` bodies by joining bytes, and split them leniently.
+
+Building never uses :mod:`email.mime` (slow, and it mangles binary parts). Splitting is a small
+bounded parser: it accepts the quirks real MMSCs send (Content-ID without angle brackets, a
+missing ``start``, bare-LF line endings, every transfer encoding) and refuses what would cost
+unbounded memory or time (too many parts, too deep nesting, oversized bodies).
+"""
+
+from __future__ import annotations
+
+import binascii
+import re
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from mm7client.errors import BodyTooLargeError, ParseError
+
+__all__ = [
+    "Limits",
+    "MimePart",
+    "build_multipart",
+    "build_part",
+    "decode_transfer_encoding",
+    "encode_base64_lines",
+    "new_boundary",
+    "new_content_id",
+    "parse_content_type",
+    "split_multipart",
+]
+
+CRLF = b"\r\n"
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Bounds every parser honours; exceeded bounds raise :class:`ParseError` subclasses."""
+
+    max_body_bytes: int = 10 * 1024 * 1024
+    max_xml_bytes: int = 1024 * 1024
+    max_parts: int = 100
+    max_depth: int = 3
+    max_header_bytes: int = 16 * 1024
+    max_xml_depth: int = 64
+
+
+DEFAULT_LIMITS = Limits()
+
+
+@dataclass(slots=True)
+class MimePart:
+    """One part of a split multipart body: headers (lower-cased names) and decoded body."""
+
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+
+    @property
+    def content_type(self) -> str:
+        """The media type, lower-cased, without parameters (``text/plain`` when absent)."""
+        return parse_content_type(self.headers.get("content-type", "text/plain"))[0]
+
+    @property
+    def params(self) -> dict[str, str]:
+        """The Content-Type parameters (names lower-cased)."""
+        return parse_content_type(self.headers.get("content-type", "text/plain"))[1]
+
+    @property
+    def content_id(self) -> str | None:
+        """Content-ID without angle brackets or surrounding blanks."""
+        value = self.headers.get("content-id")
+        return strip_cid(value) if value is not None else None
+
+    @property
+    def content_location(self) -> str | None:
+        """Content-Location, stripped."""
+        value = self.headers.get("content-location")
+        return value.strip() if value is not None else None
+
+
+def new_boundary() -> str:
+    """A fresh MIME boundary that cannot appear in base64 or XML content by accident."""
+    return "----=_MM7_" + secrets.token_hex(12)
+
+
+def new_content_id(hint: str = "part") -> str:
+    """A unique Content-ID (without angle brackets)."""
+    return f"{hint}-{secrets.token_hex(8)}@mm7"
+
+
+def strip_cid(value: str) -> str:
+    """``<abc>`` / `` abc `` / ``cid:abc`` -> ``abc``."""
+    value = value.strip()
+    if value.startswith("<") and value.endswith(">"):
+        value = value[1:-1].strip()
+    if value[:4].lower() == "cid:":
+        value = value[4:].strip()
+    return value
+
+
+_TOKEN_PARAM = re.compile(
+    r';\s*([^\s=;]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)',
+)
+
+
+def parse_content_type(value: str) -> tuple[str, dict[str, str]]:
+    """Split a Content-Type into its lower-cased media type and parameters.
+
+    Quoted values are unquoted; parameter names are lower-cased. Never raises.
+    """
+    main, _, rest = value.partition(";")
+    params: dict[str, str] = {}
+    if rest:
+        for name, raw in _TOKEN_PARAM.findall(";" + rest):
+            raw = raw.strip()
+            if len(raw) >= 2 and raw[0] == '"' and raw[-1] == '"':
+                raw = raw[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+            params[name.lower()] = raw
+    return main.strip().lower(), params
+
+
+def encode_base64_lines(data: bytes) -> bytes:
+    """Base64 with CRLF line breaks every 76 characters (RFC 2045)."""
+    encoded = binascii.b2a_base64(data, newline=False)
+    if len(encoded) <= 76:
+        return encoded
+    return CRLF.join([encoded[i : i + 76] for i in range(0, len(encoded), 76)])
+
+
+def build_part(headers: Iterable[tuple[str, str]], body: bytes) -> bytes:
+    """One MIME entity: header lines, a blank line, the body."""
+    head = "".join(f"{name}: {value}\r\n" for name, value in headers)
+    return head.encode("ascii", "strict") + CRLF + body
+
+
+def build_multipart(boundary: str, parts: Iterable[bytes]) -> bytes:
+    """Join already-built entities into a multipart body with ``boundary``."""
+    delimiter = b"--" + boundary.encode("ascii")
+    chunks: list[bytes] = []
+    for part in parts:
+        chunks.append(delimiter)
+        chunks.append(CRLF)
+        chunks.append(part)
+        chunks.append(CRLF)
+    chunks.append(delimiter)
+    chunks.append(b"--\r\n")
+    return b"".join(chunks)
+
+
+def decode_transfer_encoding(body: bytes, encoding: str | None) -> bytes:
+    """Undo a Content-Transfer-Encoding (base64, quoted-printable, 7bit, 8bit, binary)."""
+    name = (encoding or "").strip().lower()
+    if name == "base64":
+        try:
+            return binascii.a2b_base64(body, strict_mode=False)
+        except binascii.Error as exc:
+            raise ParseError(f"invalid base64 in a MIME part: {exc}") from exc
+    if name == "quoted-printable":
+        return binascii.a2b_qp(body)
+    return body
+
+
+def _parse_headers(block: bytes, limits: Limits) -> dict[str, str]:
+    if len(block) > limits.max_header_bytes:
+        raise BodyTooLargeError("MIME header block", len(block), limits.max_header_bytes)
+    headers: dict[str, str] = {}
+    last: str | None = None
+    try:
+        text = block.decode("utf-8")
+    except UnicodeDecodeError:
+        text = block.decode("cp949", "replace")
+    for raw_line in text.split("\n"):
+        line = raw_line.rstrip("\r")
+        if not line:
+            continue
+        if line[0] in " \t" and last is not None:
+            headers[last] += " " + line.strip()
+            continue
+        name, sep, value = line.partition(":")
+        if not sep:
+            raise ParseError(f"malformed MIME header line {line[:80]!r}")
+        last = name.strip().lower()
+        headers[last] = value.strip()
+    return headers
+
+
+def _split_entity(entity: bytes, limits: Limits) -> MimePart:
+    """Split one entity into headers and (transfer-decoded) body."""
+    if entity.startswith(b"\r\n") or entity.startswith(b"\n"):
+        # no headers at all
+        body = entity[2:] if entity.startswith(b"\r\n") else entity[1:]
+        return MimePart({}, body)
+    crlf = entity.find(b"\r\n\r\n")
+    lf = entity.find(b"\n\n")
+    if crlf == -1 and lf == -1:
+        raise ParseError("MIME part without an empty line between headers and body")
+    if crlf != -1 and (lf == -1 or crlf <= lf):
+        head, body = entity[:crlf], entity[crlf + 4 :]
+    else:
+        head, body = entity[:lf], entity[lf + 2 :]
+    headers = _parse_headers(head, limits)
+    body = decode_transfer_encoding(body, headers.get("content-transfer-encoding"))
+    return MimePart(headers, body)
+
+
+def split_multipart(body: bytes, boundary: str, limits: Limits = DEFAULT_LIMITS) -> list[MimePart]:
+    """Split a multipart body into its parts (headers parsed, transfer encoding undone).
+
+    Lenient about CRLF vs LF, missing final delimiter and preamble/epilogue; strict about the
+    number of parts. Raises :class:`ParseError` when no part is found.
+    """
+    if len(body) > limits.max_body_bytes:
+        raise BodyTooLargeError("multipart body", len(body), limits.max_body_bytes)
+    if not boundary or len(boundary) > 200:
+        raise ParseError(f"invalid multipart boundary {boundary[:80]!r}")
+    delimiter = b"--" + boundary.encode("latin-1")
+    # Find every delimiter that starts a line.
+    positions: list[int] = []
+    start = 0
+    while True:
+        index = body.find(delimiter, start)
+        if index == -1:
+            break
+        if index == 0 or body[index - 1 : index] == b"\n":
+            positions.append(index)
+            if len(positions) > limits.max_parts + 1:
+                raise ParseError(
+                    f"multipart body has more than {limits.max_parts} parts", status_code=2004
+                )
+        start = index + len(delimiter)
+    if not positions:
+        raise ParseError(f"multipart boundary {boundary[:80]!r} not found in the body")
+    parts: list[MimePart] = []
+    for current, following in zip(positions, [*positions[1:], None], strict=True):
+        after = current + len(delimiter)
+        if body[after : after + 2] == b"--":
+            break  # close delimiter
+        # skip transport padding and the line break after the delimiter
+        line_end = body.find(b"\n", after)
+        if line_end == -1:
+            break
+        entity_start = line_end + 1
+        entity_end = len(body) if following is None else following
+        entity = body[entity_start:entity_end]
+        # the line break before the next delimiter belongs to the delimiter
+        if entity.endswith(b"\r\n"):
+            entity = entity[:-2]
+        elif entity.endswith(b"\n"):
+            entity = entity[:-1]
+        if following is None and not entity.strip():
+            break
+        parts.append(_split_entity(entity, limits))
+    if not parts:
+        raise ParseError("multipart body holds no part")
+    return parts
+
+
+def header_items(headers: Mapping[str, str]) -> list[tuple[str, str]]:
+    """Header pairs safe to write: CR/LF in names or values are refused."""
+    items = []
+    for name, value in headers.items():
+        if any(c in name or c in value for c in "\r\n"):
+            raise ValueError(f"header {name!r}: line breaks are not allowed in MIME headers")
+        items.append((name, value))
+    return items

@@ -1,0 +1,271 @@
+"""SOAP 1.1 for MM7: hardened XML parsing, namespace-blind element lookup, envelope writing.
+
+Parsing never expands entities, never loads a DTD and never touches the network; any document
+with a DOCTYPE is refused outright. Lookup goes by local name, so qualified and unqualified
+children, any MM7 namespace and any SOAP prefix read the same. Writing is string joining with
+escaping: the per-message hot path does not build trees.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+import threading
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from lxml import etree
+
+from mm7client.codec.mime import DEFAULT_LIMITS, Limits
+from mm7client.errors import BodyTooLargeError, ParseError
+
+if TYPE_CHECKING:
+    from mm7client.profiles import CarrierProfile
+
+__all__ = [
+    "SOAP_ENV_NS",
+    "XmlWriter",
+    "child",
+    "child_text",
+    "children",
+    "local_name",
+    "parse_xml",
+    "python_codec",
+    "xml_escape",
+]
+
+SOAP_ENV_NS = "http://schemas.xmlsoap.org/soap/envelope/"
+
+# Charset labels seen on MM7 links, mapped to the Python codec that reads them. EUC-KR labels map
+# to cp949, its superset, so text from peers that really send cp949 still decodes.
+_CHARSET_ALIASES = {
+    "euc-kr": "cp949",
+    "euc_kr": "cp949",
+    "euckr": "cp949",
+    "ks_c_5601-1987": "cp949",
+    "ks_c_5601": "cp949",
+    "ksc5601": "cp949",
+    "ksc_5601": "cp949",
+    "ks_c_5601-1989": "cp949",
+    "korean": "cp949",
+    "cp949": "cp949",
+    "windows-949": "cp949",
+    "x-windows-949": "cp949",
+    "uhc": "cp949",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "utf8": "utf-8",
+    "utf-8": "utf-8",
+    "us-ascii": "utf-8",
+    "ascii": "utf-8",
+}
+
+
+def python_codec(label: str | None) -> str | None:
+    """The Python codec for a charset label, or ``None`` when the label is unknown."""
+    if not label:
+        return None
+    key = label.strip().strip('"').lower()
+    alias = _CHARSET_ALIASES.get(key)
+    if alias is not None:
+        return alias
+    try:
+        return codecs.lookup(key).name
+    except LookupError:
+        return None
+
+
+_XML_DECL = re.compile(rb"^\s*<\?xml[^>]*?\?>", re.IGNORECASE)
+_XML_DECL_ENCODING = re.compile(rb"""encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
+_DOCTYPE = re.compile(rb"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
+
+_local = threading.local()
+
+
+def _parser() -> etree.XMLParser:
+    parser: etree.XMLParser | None = getattr(_local, "parser", None)
+    if parser is None:
+        parser = etree.XMLParser(
+            resolve_entities=False,
+            no_network=True,
+            load_dtd=False,
+            dtd_validation=False,
+            huge_tree=False,
+            remove_comments=True,
+            remove_pis=True,
+        )
+        _local.parser = parser
+    return parser
+
+
+def parse_xml(
+    data: bytes, charset: str | None = None, limits: Limits = DEFAULT_LIMITS
+) -> etree._Element:
+    """Parse an XML document safely and return its root element.
+
+    ``charset`` (from the MIME Content-Type) wins over the XML declaration; documents in any
+    charset Python knows are transcoded before parsing. Raises :class:`ParseError` for anything
+    that is not well-formed XML, has a DOCTYPE, or exceeds ``limits.max_xml_bytes``.
+    """
+    if len(data) > limits.max_xml_bytes:
+        raise BodyTooLargeError("XML document", len(data), limits.max_xml_bytes)
+    if _DOCTYPE.search(data):
+        raise ParseError("XML with a DOCTYPE or ENTITY declaration is refused")
+    declared: str | None = None
+    decl = _XML_DECL.match(data)
+    if decl:
+        found = _XML_DECL_ENCODING.search(decl.group(0))
+        if found:
+            declared = found.group(1).decode("ascii")
+    label = charset or declared
+    codec = python_codec(label) if label else "utf-8"
+    if label and codec is None:
+        # unknown label: try UTF-8, then Korean
+        codec = "utf-8"
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            codec = "cp949"
+    try:
+        if codec == "utf-8" and (declared is None or python_codec(declared) == "utf-8"):
+            root = etree.fromstring(data, _parser())
+        else:
+            text = data.decode(codec or "utf-8")
+            if decl:
+                text = text[len(decl.group(0).decode("ascii", "replace")) :]
+            root = etree.fromstring(text.lstrip("\ufeff"), _parser())
+    except UnicodeDecodeError as exc:
+        raise ParseError(f"XML is not valid {codec}: {exc}") from exc
+    except (etree.XMLSyntaxError, ValueError) as exc:
+        raise ParseError(f"malformed XML: {exc}") from exc
+    if root is None:
+        raise ParseError("empty XML document")
+    return root
+
+
+def local_name(tag: object) -> str:
+    """``{ns}Name`` / ``Name`` -> ``Name``; comments and PIs -> ``""``."""
+    if not isinstance(tag, str):
+        return ""
+    index = tag.rfind("}")
+    return tag[index + 1 :] if index != -1 else tag
+
+
+def children(element: etree._Element, name: str | None = None) -> Iterator[etree._Element]:
+    """Child elements, optionally only those with local name ``name``, in document order."""
+    for item in element:
+        tag = item.tag
+        if not isinstance(tag, str):
+            continue
+        if name is None or local_name(tag) == name:
+            yield item
+
+
+def child(element: etree._Element | None, name: str) -> etree._Element | None:
+    """The first child element with local name ``name``, or ``None``."""
+    if element is None:
+        return None
+    for item in children(element, name):
+        return item
+    return None
+
+
+def child_text(element: etree._Element | None, name: str) -> str | None:
+    """The stripped text of the first child named ``name`` (``None`` when absent)."""
+    found = child(element, name)
+    if found is None:
+        return None
+    return (found.text or "").strip()
+
+
+def element_text(element: etree._Element | None) -> str | None:
+    """The stripped text of ``element``, including text of nested children."""
+    if element is None:
+        return None
+    return "".join(str(t) for t in element.itertext()).strip()
+
+
+def xml_escape(value: str) -> str:
+    """Escape text for element content and double-quoted attributes."""
+    if "&" in value:
+        value = value.replace("&", "&amp;")
+    if "<" in value:
+        value = value.replace("<", "&lt;")
+    if ">" in value:
+        value = value.replace(">", "&gt;")
+    if '"' in value:
+        value = value.replace('"', "&quot;")
+    return value
+
+
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+class XmlWriter:
+    """Writes one MM7 SOAP envelope as text, honouring the profile's qualification rules."""
+
+    __slots__ = ("_parts", "_prefix", "_profile")
+
+    def __init__(self, profile: CarrierProfile) -> None:
+        self._profile = profile
+        self._prefix = "mm7:" if profile.qualified else ""
+        self._parts: list[str] = []
+
+    def boolean(self, value: bool) -> str:
+        """A boolean spelled the profile's way."""
+        if self._profile.boolean_style == "title":
+            return "True" if value else "False"
+        return "true" if value else "false"
+
+    def open(self, name: str, attrs: str = "") -> None:
+        """Open a child element; ``attrs`` is pre-escaped text starting with a space."""
+        self._parts.append(f"<{self._prefix}{name}{attrs}>")
+
+    def close(self, name: str) -> None:
+        """Close a child element."""
+        self._parts.append(f"</{self._prefix}{name}>")
+
+    def element(self, name: str, value: str | None, attrs: str = "") -> None:
+        """``<name>value</name>`` (skipped when ``value`` is ``None``)."""
+        if value is None:
+            return
+        if _XML_ILLEGAL.search(value):
+            raise ValueError(f"{name}={value!r}: contains characters XML cannot carry")
+        self._parts.append(
+            f"<{self._prefix}{name}{attrs}>{xml_escape(value)}</{self._prefix}{name}>"
+        )
+
+    def empty(self, name: str, attrs: str = "") -> None:
+        """``<name attrs/>``."""
+        self._parts.append(f"<{self._prefix}{name}{attrs}/>")
+
+    def envelope(self, operation: str, transaction_id: str, *, fault: str | None = None) -> bytes:
+        """Wrap what was written into ``<operation>`` inside a SOAP envelope, encoded.
+
+        With ``fault`` (pre-built Fault XML), the body holds that instead of ``operation``.
+        """
+        profile = self._profile
+        ns = profile.namespace
+        header = (
+            f'<env:Header><mm7:TransactionID xmlns:mm7="{xml_escape(ns)}" '
+            f'env:mustUnderstand="1">{xml_escape(transaction_id)}</mm7:TransactionID>'
+            "</env:Header>"
+        )
+        if fault is not None:
+            body = fault
+        else:
+            body = (
+                f'<mm7:{operation} xmlns:mm7="{xml_escape(ns)}">'
+                + "".join(self._parts)
+                + f"</mm7:{operation}>"
+            )
+        text = (
+            f'<?xml version="1.0" encoding="{profile.charset}"?>'
+            f'<env:Envelope xmlns:env="{SOAP_ENV_NS}">{header}<env:Body>{body}</env:Body>'
+            "</env:Envelope>"
+        )
+        return text.encode(profile.codec)
+
+    def inner(self) -> str:
+        """What was written so far (used to build fault details)."""
+        return "".join(self._parts)

@@ -1,0 +1,146 @@
+"""Carrier profiles: everything that differs between MMSCs, in one frozen dataclass.
+
+A profile fixes the MM7 namespace and version, how the XML is written (qualified children or
+not, boolean spelling), the charset, the carrier's extension elements and the limits that
+validation enforces before anything is sent.
+
+Two profiles ship: :data:`LGT` (LG U+ direct link: REL-5-MM7-1-2, 5.3.0, EUC-KR, unqualified
+children, KisaOrigCode and CallBack) and :data:`THREEGPP` (standards-conformant REL-6-MM7-1-4,
+6.8.0, UTF-8). Make your own with :func:`dataclasses.replace` or by constructing
+:class:`CarrierProfile`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+
+__all__ = [
+    "LGT",
+    "MM7_NAMESPACE_PREFIX",
+    "THREEGPP",
+    "CarrierProfile",
+    "get_profile",
+    "register_profile",
+]
+
+#: Every MM7 schema namespace starts with this; the release suffix follows.
+MM7_NAMESPACE_PREFIX = "http://www.3gpp.org/ftp/Specs/archive/23_series/23.140/schema/"
+
+
+@dataclass(frozen=True, slots=True)
+class CarrierProfile:
+    """How to speak MM7 to one carrier.
+
+    Attributes:
+        name: short name, e.g. ``"lgt"``.
+        namespace: the MM7 namespace (carries the schema release).
+        mm7_version: the ``MM7Version`` element's value.
+        qualified: write child elements with the MM7 namespace prefix (standard) or unqualified
+            (LGT's sample form: only the operation element is qualified).
+        boolean_style: ``"lower"`` writes ``true``/``false``; ``"title"`` writes ``True``/``False``.
+        charset: the charset label written on the wire, e.g. ``"euc-kr"``.
+        codec: the Python codec that encodes text for this charset; characters it cannot encode
+            are refused by validation.
+        href_prefix: how ``Content href`` names the content part (``"cid:"``; LGT's sample
+            writes ``"cid "``).
+        sender_address_wrapped: SenderAddress wraps Number/ShortCode/RFC2822Address (REL-5-MM7-1-2
+            and later) or is plain text (REL-5-MM7-1-0/1-1).
+        rel6_elements: write REL-6 elements (ApplicID, ChargedPartyID, DeliveryCondition, ...).
+        lgt_extensions: write LGT's CallBack and KisaOrigCode (and order DistributionIndicator
+            and KisaOrigCode before Subject, as the carrier's sample does).
+        callback_in_sender_identification: where CallBack goes (unverified for every LGT version).
+        password_element: if set, the element name under SenderIdentification that carries the
+            CP password (the wire place is unverified; HTTP Basic auth is the default).
+        require_kisa_orig_code: refuse a SubmitReq without a 9-digit KisaOrigCode (LGT: 4032).
+        require_vas_id: refuse a SubmitReq without VASID.
+        subject_max_bytes: subject limit in bytes of ``codec`` (``None``: no limit).
+        text_max_bytes: limit per text part in bytes of ``codec``.
+        max_image_bytes: limit per image part.
+        allowed_image_types: image media types accepted (others refused); empty allows all.
+        max_recipients: recipients per SubmitReq.
+        max_message_bytes: limit of the whole encoded content.
+        part_headers: extra MIME headers written on every content part (LGT's X-Kmms-*).
+    """
+
+    name: str
+    namespace: str
+    mm7_version: str
+    qualified: bool = True
+    boolean_style: str = "lower"
+    charset: str = "utf-8"
+    codec: str = "utf-8"
+    href_prefix: str = "cid:"
+    sender_address_wrapped: bool = True
+    rel6_elements: bool = True
+    lgt_extensions: bool = False
+    callback_in_sender_identification: bool = True
+    password_element: str | None = None
+    require_kisa_orig_code: bool = False
+    require_vas_id: bool = False
+    subject_max_bytes: int | None = None
+    text_max_bytes: int | None = None
+    max_image_bytes: int | None = None
+    allowed_image_types: frozenset[str] = frozenset()
+    max_recipients: int | None = None
+    max_message_bytes: int | None = None
+    part_headers: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.boolean_style not in ("lower", "title"):
+            raise ValueError(f"boolean_style={self.boolean_style!r}: expected 'lower' or 'title'")
+        try:
+            "".encode(self.codec)
+        except LookupError as exc:
+            raise ValueError(f"codec={self.codec!r}: unknown Python codec") from exc
+
+    def replace(self, **changes: object) -> CarrierProfile:
+        """A copy with some fields changed, e.g. ``LGT.replace(max_image_bytes=100_000)``."""
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+
+LGT = CarrierProfile(
+    name="lgt",
+    namespace=MM7_NAMESPACE_PREFIX + "REL-5-MM7-1-2",
+    mm7_version="5.3.0",
+    qualified=False,
+    boolean_style="title",
+    charset="euc-kr",
+    codec="euc_kr",
+    rel6_elements=False,
+    lgt_extensions=True,
+    require_kisa_orig_code=True,
+    require_vas_id=True,
+    subject_max_bytes=40,
+    text_max_bytes=2000,
+    max_image_bytes=int(os.environ.get("MM7_LGT_MAX_IMAGE_BYTES", 300 * 1024)),
+    allowed_image_types=frozenset({"image/jpeg"}),
+    max_recipients=1,
+)
+"""LG U+ direct MM7 link. The JPEG size cap defaults to 300 KB (``MM7_LGT_MAX_IMAGE_BYTES``)."""
+
+THREEGPP = CarrierProfile(
+    name="3gpp",
+    namespace=MM7_NAMESPACE_PREFIX + "REL-6-MM7-1-4",
+    mm7_version="6.8.0",
+)
+"""Standards-conformant MM7 (REL-6-MM7-1-4, 6.8.0, UTF-8, qualified children)."""
+
+_PROFILES: dict[str, CarrierProfile] = {"lgt": LGT, "3gpp": THREEGPP}
+
+
+def register_profile(profile: CarrierProfile) -> None:
+    """Make ``profile`` available to :func:`get_profile` (and the CLI) by its name."""
+    _PROFILES[profile.name] = profile
+
+
+def get_profile(name: str | CarrierProfile) -> CarrierProfile:
+    """The profile called ``name`` (``"lgt"``, ``"3gpp"`` or one you registered)."""
+    if isinstance(name, CarrierProfile):
+        return name
+    try:
+        return _PROFILES[name.lower()]
+    except KeyError:
+        known = ", ".join(sorted(_PROFILES))
+        raise ValueError(f"profile={name!r}: unknown carrier profile (known: {known})") from None

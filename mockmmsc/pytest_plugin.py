@@ -1,0 +1,1 @@
+"""pytest plugin of the mock MMSC (registered through the ``pytest11`` entry point)."""

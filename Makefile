@@ -21,8 +21,8 @@ test: $(BIN)/.installed
 	$(BIN)/python -m pytest
 
 lint: $(BIN)/.installed
-	$(BIN)/ruff check mm7client mockmmsc tests bench examples
-	$(BIN)/ruff format --check mm7client mockmmsc tests bench examples
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy mm7client
 
 bench: $(BIN)/.installed

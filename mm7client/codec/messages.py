@@ -321,9 +321,11 @@ def _encode_submit(msg: SubmitRequest, profile: CarrierProfile, tid: str) -> Enc
             w.element("ChargedPartyID", msg.charged_party_id)
         _bool(w, "DistributionIndicator", msg.distribution_indicator)
         if profile.rel6_elements:
-            for condition in msg.delivery_condition:
+            if msg.delivery_condition:
+                # one DeliveryCondition holding every DC (the element occurs at most once)
                 w.open("DeliveryCondition")
-                w.element("DC", str(condition))
+                for condition in msg.delivery_condition:
+                    w.element("DC", str(condition))
                 w.close("DeliveryCondition")
             w.element("ApplicID", msg.applic_id)
             w.element("ReplyApplicID", msg.reply_applic_id)

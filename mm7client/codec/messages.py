@@ -70,6 +70,7 @@ __all__ = [
     "encode",
     "new_transaction_id",
     "split_body",
+    "standard_status_text",
 ]
 
 log = logging.getLogger(__name__)
@@ -119,10 +120,55 @@ def _address_xml(w: XmlWriter, address: Address) -> None:
     w.element(address.kind.value, address.value, attrs)
 
 
+#: TS 23.140 status texts, written when a Status has no text (StatusText is mandatory).
+STANDARD_STATUS_TEXTS: dict[int, str] = {
+    1000: "Success",
+    1100: "Partial success",
+    2000: "Client error",
+    2001: "Operation restricted",
+    2002: "Address Error",
+    2003: "Address Not Found",
+    2004: "Multimedia content refused",
+    2005: "Message ID Not found",
+    2006: "LinkedID not found",
+    2007: "Message format corrupt",
+    2008: "Application ID not found",
+    2009: "Reply Application ID not found",
+    3000: "Server Error",
+    3001: "Not Possible",
+    3002: "Message rejected",
+    3003: "Multiple addresses not supported",
+    3004: "Application Addressing not supported",
+    4000: "General service error",
+    4001: "Improper identification",
+    4002: "Unsupported version",
+    4003: "Unsupported operation",
+    4004: "Validation error",
+    4005: "Service error",
+    4006: "Service unavailable",
+    4007: "Service denied",
+    4008: "Application denied",
+}
+
+
+def standard_status_text(code: str) -> str:
+    """The TS 23.140 text of ``code`` (the x000 text of its class for an unknown code)."""
+    try:
+        value = int(code.strip())
+    except ValueError:
+        return ""
+    text = STANDARD_STATUS_TEXTS.get(value)
+    if text is None:
+        text = STANDARD_STATUS_TEXTS.get(value // 1000 * 1000, "Server Error")
+    return text
+
+
 def _write_status(w: XmlWriter, status: Status) -> None:
     w.open("Status")
     w.element("StatusCode", status.code)
-    w.element("StatusText", status.text)
+    w.element(
+        "StatusText", status.text if status.text is not None else standard_status_text(status.code)
+    )
     w.element("Details", status.details)
     w.close("Status")
 

@@ -31,6 +31,10 @@ __all__ = [
 
 CRLF = b"\r\n"
 
+# What may follow a boundary delimiter: the close marker, transport padding, the line end, or
+# the end of the body.
+_DELIMITER_FOLLOWERS = frozenset({b"-", b" ", b"\t", b"\r", b"\n", b""})
+
 
 @dataclass(frozen=True, slots=True)
 class Limits:
@@ -220,7 +224,10 @@ def split_multipart(body: bytes, boundary: str, limits: Limits = DEFAULT_LIMITS)
         index = body.find(delimiter, start)
         if index == -1:
             break
-        if index == 0 or body[index - 1 : index] == b"\n":
+        after = body[index + len(delimiter) : index + len(delimiter) + 1]
+        # a delimiter starts a line and is followed by "--", blanks or the line end: "--AB"
+        # must not match "--ABC" (a nested part's boundary may extend the outer one)
+        if (index == 0 or body[index - 1 : index] == b"\n") and after in _DELIMITER_FOLLOWERS:
             positions.append(index)
             if len(positions) > limits.max_parts + 1:
                 raise ParseError(

@@ -1,0 +1,137 @@
+"""``mm7 receive``: run the receiver standalone until SIGINT / SIGTERM.
+
+Prints the URL to give the MMSC as report URL on one line of stdout at start, e.g.::
+
+    $ mm7 receive --host 127.0.0.1 --port 8080 --store reports.sqlite
+    http://127.0.0.1:8080/
+
+Options fall back to environment variables: ``MM7_RECEIVER_HOST``, ``MM7_RECEIVER_PORT``,
+``MM7_RECEIVER_STORE``, ``MM7_RECEIVER_USER`` / ``MM7_RECEIVER_PASSWORD`` (HTTP Basic auth),
+``MM7_RECEIVER_ALLOW_IPS`` (comma-separated).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from typing import Any
+
+from mm7client.codec import Limits
+from mm7client.profiles import get_profile
+from mm7client.receiver.server import ReceiverServer
+from mm7client.receiver.store import SqliteStore
+
+__all__ = ["add_parser", "main", "run"]
+
+
+def add_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
+    """Register the ``receive`` sub-command on ``subparsers``."""
+    env = os.environ.get
+    parser = subparsers.add_parser(
+        "receive",
+        help="receive delivery reports, MO messages and read replies into a store",
+        description="Accept DeliveryReportReq, DeliverReq and ReadReplyReq, store each durably "
+        "in a sqlite file, then acknowledge it. Runs until SIGINT or SIGTERM.",
+    )
+    parser.add_argument(
+        "--host", default=env("MM7_RECEIVER_HOST", "127.0.0.1"), help="default 127.0.0.1"
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=int(env("MM7_RECEIVER_PORT", "8080")),
+        help="TCP port, 0 for a free one (default 8080)",
+    )
+    parser.add_argument(
+        "--store",
+        default=env("MM7_RECEIVER_STORE", "mm7-receiver.sqlite"),
+        metavar="FILE",
+        help="sqlite file (default mm7-receiver.sqlite)",
+    )
+    parser.add_argument("--path", default="/", help="URL path accepting POSTs (default /)")
+    parser.add_argument("--profile", default="lgt", help="profile of the answers (default lgt)")
+    parser.add_argument("--user", default=env("MM7_RECEIVER_USER"), help="HTTP Basic user")
+    parser.add_argument(
+        "--password", default=env("MM7_RECEIVER_PASSWORD"), help="HTTP Basic password"
+    )
+    parser.add_argument(
+        "--allow-ip",
+        action="append",
+        default=None,
+        metavar="NET",
+        help="address or network allowed to post (repeatable; default: everyone)",
+    )
+    parser.add_argument(
+        "--max-body-bytes",
+        type=int,
+        default=Limits().max_body_bytes,
+        help="largest accepted body (default %(default)s)",
+    )
+    parser.add_argument(
+        "--synchronous",
+        choices=("FULL", "NORMAL", "EXTRA"),
+        default="FULL",
+        help="sqlite durability: FULL survives power loss, NORMAL a process crash",
+    )
+    parser.set_defaults(func=run)
+
+
+async def _serve(args: argparse.Namespace) -> int:
+    allow_ips = args.allow_ip
+    if allow_ips is None and os.environ.get("MM7_RECEIVER_ALLOW_IPS"):
+        allow_ips = [ip for ip in os.environ["MM7_RECEIVER_ALLOW_IPS"].split(",") if ip.strip()]
+    basic_auth = None
+    if args.user is not None or args.password is not None:
+        basic_auth = (args.user or "", args.password or "")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    async with (
+        SqliteStore(args.store, synchronous=args.synchronous) as store,
+        ReceiverServer(
+            store,
+            host=args.host,
+            port=args.port,
+            path=args.path,
+            basic_auth=basic_auth,
+            allow_ips=allow_ips,
+            limits=Limits(max_body_bytes=args.max_body_bytes),
+            profile=get_profile(args.profile),
+        ) as server,
+    ):
+        sys.stdout.write(server.url + "\n")
+        sys.stdout.flush()
+        sys.stderr.write(f"mm7 receive: storing into {args.store}; Ctrl-C to stop\n")
+        await stop.wait()
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the receiver until SIGINT / SIGTERM; 2 when it cannot start."""
+    try:
+        return asyncio.run(_serve(args))
+    except (OSError, ValueError) as exc:
+        sys.stderr.write(f"mm7 receive: {exc}\n")
+        return 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``receive`` stand-alone (``python -m mm7client.cli.receive --port 8080``)."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    parser = argparse.ArgumentParser(prog="mm7")
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    add_parser(subparsers)
+    args = parser.parse_args(["receive", *(sys.argv[1:] if argv is None else argv)])
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,378 @@
+"""The receiver's aiohttp application: accept, store, then acknowledge.
+
+``bytes -> decode -> store (committed) -> encode Rsp -> reply``. The MMSC gets its
+``DeliveryReportRsp`` / ``DeliverRsp`` / ``ReadReplyRsp`` with status 1000 only after the store
+said the item is durable; when storing fails it gets a SOAP Fault (3000) and resends later.
+
+Answers are written in the receiver's configured carrier profile (default LGT: namespace
+REL-5-MM7-1-2, EUC-KR); requests are accepted in any MM7 namespace and in LGT's form.
+
+Faults (always a SOAP Fault body, never a traceback; every one is logged with the peer, the
+Content-Type, the length and a preview of the body):
+
+=====================================  ==========  =====================================
+situation                              HTTP        MM7 status
+=====================================  ==========  =====================================
+peer not in the IP allow-list          403         4007 Service denied
+missing / wrong HTTP Basic credentials 401         4001 Improper identification
+Content-Type not XML or multipart      415         2007 Message format corrupt
+body larger than the limit             413         2007 Message format corrupt
+unreadable MIME / XML, XML bombs       500         2007 (from ``ParseError.status_code``)
+missing mandatory element              500         4004 Validation error
+not a request a VASP receives          500         4003 Unsupported operation
+the store failed                       500         3000 Server error
+=====================================  ==========  =====================================
+
+Mount it in your own application with ``app.add_subapp("/mm7/", create_receiver_app(store))``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import hmac
+import ipaddress
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+from mm7client.codec import Limits, decode, encode
+from mm7client.codec.mime import parse_content_type
+from mm7client.errors import ParseError
+from mm7client.model import (
+    DeliverRequest,
+    DeliverResponse,
+    DeliveryReportRequest,
+    DeliveryReportResponse,
+    MM7Message,
+    ReadReplyRequest,
+    ReadReplyResponse,
+    Response,
+    SoapFault,
+    Status,
+)
+from mm7client.profiles import LGT, CarrierProfile, get_profile
+from mm7client.receiver.store import AddResult, ReceiverStore, StoredItem
+
+__all__ = ["ItemCallback", "ReceiverConfig", "create_receiver_app", "receiver_config_key"]
+
+log = logging.getLogger(__name__)
+
+#: Called with each newly stored item (not with duplicates). Return ``True`` to mark the item
+#: handled; anything else (or an exception) leaves it pending for a later consumer.
+ItemCallback = Callable[[StoredItem], Awaitable[object]]
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+_ACCEPTED_MEDIA = frozenset(
+    {"text/xml", "application/xml", "application/soap+xml", "multipart/related", "multipart/mixed"}
+)
+_STATUS_TEXT = {
+    1000: "Success",
+    2000: "Client error",
+    2007: "Message format corrupt",
+    3000: "Server error",
+    4001: "Improper identification",
+    4003: "Unsupported operation",
+    4004: "Validation error",
+    4007: "Service denied",
+}
+_PREVIEW_BYTES = 256
+_READ_CHUNK = 64 * 1024
+
+
+@dataclass(slots=True)
+class ReceiverConfig:
+    """Everything the receiver's handler needs (kept on the application)."""
+
+    store: ReceiverStore
+    profile: CarrierProfile = LGT
+    basic_auth: tuple[str, str] | None = None
+    allow_networks: tuple[IPNetwork, ...] | None = None
+    limits: Limits = field(default_factory=Limits)
+    on_item: ItemCallback | None = None
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+
+receiver_config_key = web.AppKey("mm7_receiver_config", ReceiverConfig)
+
+
+def _networks(allow_ips: Iterable[str | IPNetwork] | None) -> tuple[IPNetwork, ...] | None:
+    if allow_ips is None:
+        return None
+    networks: list[IPNetwork] = []
+    for entry in allow_ips:
+        try:
+            networks.append(
+                entry
+                if isinstance(entry, ipaddress.IPv4Network | ipaddress.IPv6Network)
+                else ipaddress.ip_network(entry.strip(), strict=False)
+            )
+        except ValueError as exc:
+            raise ValueError(f"allow_ips entry {entry!r}: not an IP address or network") from exc
+    return tuple(networks)
+
+
+def create_receiver_app(
+    store: ReceiverStore,
+    *,
+    path: str = "/",
+    basic_auth: tuple[str, str] | None = None,
+    allow_ips: Iterable[str | IPNetwork] | None = None,
+    limits: Limits | None = None,
+    on_item: ItemCallback | None = None,
+    profile: CarrierProfile | str = LGT,
+) -> web.Application:
+    """The receiver as an aiohttp application (run it, or mount it with ``add_subapp``).
+
+    Args:
+        store: where items go; an item is acknowledged only once ``store.add`` returned.
+        path: the URL path accepting POSTs (relative to the mount point).
+        basic_auth: ``(user, password)`` required as HTTP Basic credentials (else 401).
+        allow_ips: addresses / networks (``"10.0.0.0/8"``) allowed to post (else 403);
+            ``None`` allows everyone. The TCP peer address is checked (no proxy headers).
+        limits: size bounds; ``limits.max_body_bytes`` caps the HTTP body (checked from
+            Content-Length before reading and while reading).
+        on_item: async callback run for each newly stored item, after it is stored; return
+            ``True`` to mark the item handled.
+        profile: carrier profile (or its name) the answers are encoded in (default LGT).
+    """
+    config = ReceiverConfig(
+        store=store,
+        profile=get_profile(profile),
+        basic_auth=basic_auth,
+        allow_networks=_networks(allow_ips),
+        limits=limits or Limits(),
+        on_item=on_item,
+    )
+    app = web.Application()
+    app[receiver_config_key] = config
+    app.router.add_post(path, handle_request)
+    app.on_shutdown.append(_drain_callbacks)
+    return app
+
+
+async def _drain_callbacks(app: web.Application) -> None:
+    tasks = app[receiver_config_key].tasks
+    if tasks:
+        await asyncio.wait(list(tasks), timeout=5.0)
+        for task in tasks:
+            task.cancel()
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+class _Refused(Exception):
+    """A request answered with a fault before anything was stored."""
+
+    def __init__(
+        self,
+        http_status: int,
+        status_code: int,
+        reason: str,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.http_status = http_status
+        self.status_code = status_code
+        self.reason = reason
+        self.headers = headers or {}
+        super().__init__(reason)
+
+
+def _fault_response(
+    config: ReceiverConfig,
+    http_status: int,
+    status_code: int,
+    reason: str,
+    *,
+    transaction_id: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> web.Response:
+    fault = SoapFault(
+        transaction_id=transaction_id,
+        fault_code="Server" if 3000 <= status_code < 4000 else "Client",
+        fault_string=reason[:500],
+        detail_kind="VASPErrorRsp",
+        status=Status.of(status_code, _STATUS_TEXT.get(status_code, "Error"), reason[:500]),
+    )
+    encoded = encode(fault, config.profile)
+    return web.Response(
+        status=http_status,
+        body=encoded.body,
+        headers={"Content-Type": encoded.content_type, **(headers or {})},
+    )
+
+
+def _preview(body: bytes) -> str:
+    shown = repr(body[:_PREVIEW_BYTES])
+    return shown + (f"... ({len(body)} bytes)" if len(body) > _PREVIEW_BYTES else "")
+
+
+def _check_peer(config: ReceiverConfig, request: web.Request) -> None:
+    if config.allow_networks is None:
+        return
+    peer = request.remote
+    try:
+        address = ipaddress.ip_address(peer or "")
+    except ValueError:
+        raise _Refused(403, 4007, f"peer address {peer!r} is not allowed") from None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if not any(address in network for network in config.allow_networks):
+        raise _Refused(403, 4007, f"peer address {peer} is not allowed")
+
+
+def _check_auth(config: ReceiverConfig, request: web.Request) -> None:
+    if config.basic_auth is None:
+        return
+    challenge = {"WWW-Authenticate": 'Basic realm="mm7-receiver"'}
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "basic" or not token:
+        raise _Refused(401, 4001, "HTTP Basic credentials required", challenge)
+    try:
+        user, sep, password = (
+            base64.b64decode(token.strip(), validate=True).decode("utf-8").partition(":")
+        )
+    except (binascii.Error, UnicodeDecodeError):
+        raise _Refused(401, 4001, "malformed HTTP Basic credentials", challenge) from None
+    want_user, want_password = config.basic_auth
+    user_ok = hmac.compare_digest(user.encode(), want_user.encode())
+    password_ok = hmac.compare_digest(password.encode(), want_password.encode())
+    if not (sep and user_ok and password_ok):
+        raise _Refused(401, 4001, f"wrong HTTP Basic credentials for user {user!r}", challenge)
+
+
+def _check_content_type(content_type: str | None) -> None:
+    if not content_type:
+        return  # lenient: the codec finds the envelope or the MIME boundary itself
+    media, _ = parse_content_type(content_type)
+    if media not in _ACCEPTED_MEDIA:
+        raise _Refused(415, 2007, f"Content-Type {content_type!r} is not XML or multipart/related")
+
+
+async def _read_body(request: web.Request, limit: int) -> bytes:
+    declared = request.content_length
+    if declared is not None and declared > limit:
+        raise _Refused(413, 2007, f"body of {declared} bytes exceeds the limit of {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_chunked(_READ_CHUNK):
+        size += len(chunk)
+        if size > limit:
+            raise _Refused(413, 2007, f"body of more than {limit} bytes exceeds the limit")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _answer(message: MM7Message) -> Response:
+    success = Status.of(1000, "Success")
+    tid = message.transaction_id
+    if isinstance(message, DeliveryReportRequest):
+        return DeliveryReportResponse(status=success, transaction_id=tid)
+    if isinstance(message, ReadReplyRequest):
+        return ReadReplyResponse(status=success, transaction_id=tid)
+    return DeliverResponse(status=success, transaction_id=tid)
+
+
+async def handle_request(request: web.Request) -> web.StreamResponse:
+    """Handle one POST from the MMSC (the receiver's only route); never raises."""
+    config = request.config_dict[receiver_config_key]
+    try:
+        return await _handle(config, request)
+    except Exception:
+        log.exception("unexpected failure handling an MM7 request from %s", request.remote)
+        return _fault_response(config, 500, 3000, "internal error in the receiver")
+
+
+async def _handle(config: ReceiverConfig, request: web.Request) -> web.StreamResponse:
+    content_type = request.headers.get("Content-Type")
+    body = b""
+    try:
+        _check_peer(config, request)
+        _check_auth(config, request)
+        _check_content_type(content_type)
+        body = await _read_body(request, config.limits.max_body_bytes)
+        try:
+            message = await asyncio.to_thread(decode, body, content_type, config.limits)
+        except ParseError as exc:
+            raise _Refused(500, exc.status_code, f"unreadable MM7 request: {exc}") from None
+        if not isinstance(message, DeliveryReportRequest | DeliverRequest | ReadReplyRequest):
+            raise _Refused(
+                500,
+                4003,
+                f"{type(message).__name__} is not a request a VASP receives "
+                "(expected DeliveryReportReq, DeliverReq or ReadReplyReq)",
+            )
+    except _Refused as refused:
+        log.warning(
+            "refused MM7 request from %s: %s (HTTP %d, status %d; Content-Type %r, "
+            "Content-Length %s, body %s)",
+            request.remote,
+            refused.reason,
+            refused.http_status,
+            refused.status_code,
+            content_type,
+            request.content_length,
+            _preview(body),
+        )
+        return _fault_response(
+            config,
+            refused.http_status,
+            refused.status_code,
+            refused.reason,
+            headers=refused.headers,
+        )
+    try:
+        result = await config.store.add(message, raw_body=body, content_type=content_type)
+    except Exception:
+        log.exception(
+            "could not store %s (tid=%s) from %s; answered 3000 so the MMSC resends it",
+            type(message).__name__,
+            message.transaction_id,
+            request.remote,
+        )
+        return _fault_response(
+            config,
+            500,
+            3000,
+            "the receiver could not store the request; resend it later",
+            transaction_id=message.transaction_id,
+        )
+    item = result.item
+    log.info(
+        "%s %s #%d message_id=%s recipient=%s status=%s/%s tid=%s",
+        "stored" if result.created else "duplicate of",
+        item.kind,
+        item.id,
+        item.message_id,
+        item.recipient,
+        item.mm_status,
+        item.status_text,
+        message.transaction_id,
+    )
+    if result.created and config.on_item is not None:
+        _schedule_callback(config, result)
+    encoded = encode(_answer(message), config.profile)
+    return web.Response(body=encoded.body, headers={"Content-Type": encoded.content_type})
+
+
+def _schedule_callback(config: ReceiverConfig, result: AddResult) -> None:
+    callback = config.on_item
+    assert callback is not None
+
+    async def run() -> None:
+        try:
+            handled = await callback(result.item)
+            if handled is True:
+                await config.store.mark_handled(result.item.id)
+        except Exception:
+            log.exception("on_item callback failed for item #%d; it stays pending", result.item.id)
+
+    task = asyncio.get_running_loop().create_task(run())
+    config.tasks.add(task)
+    task.add_done_callback(config.tasks.discard)

@@ -1,0 +1,120 @@
+"""Run the receiver standalone: :class:`ReceiverServer`, an async context manager."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+from types import TracebackType
+
+from aiohttp import web
+
+from mm7client.codec import Limits
+from mm7client.profiles import LGT, CarrierProfile
+from mm7client.receiver.app import IPNetwork, ItemCallback, create_receiver_app
+from mm7client.receiver.store import ReceiverStore
+
+__all__ = ["ReceiverServer"]
+
+log = logging.getLogger(__name__)
+
+
+class ReceiverServer:
+    """The receiver on its own aiohttp server.
+
+    ``async with ReceiverServer(store, port=0) as rx: ...`` listens on a free port; give
+    ``rx.url`` to the MMSC as the delivery-report URL. The store is not closed on exit (it
+    belongs to the caller). The other arguments are those of
+    :func:`~mm7client.receiver.create_receiver_app`.
+
+    Args:
+        store: where items go.
+        host: address to listen on (default loopback only).
+        port: TCP port; 0 picks a free one (read it back from :attr:`port` / :attr:`url`).
+        shutdown_timeout: seconds in-flight requests get to finish when stopping.
+    """
+
+    def __init__(
+        self,
+        store: ReceiverStore,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        path: str = "/",
+        on_item: ItemCallback | None = None,
+        basic_auth: tuple[str, str] | None = None,
+        allow_ips: Iterable[str | IPNetwork] | None = None,
+        limits: Limits | None = None,
+        profile: CarrierProfile | str = LGT,
+        shutdown_timeout: float = 5.0,
+    ) -> None:
+        self.store = store
+        self.host = host
+        self.path = path if path.startswith("/") else "/" + path
+        self.app = create_receiver_app(
+            store,
+            path=self.path,
+            basic_auth=basic_auth,
+            allow_ips=allow_ips,
+            limits=limits,
+            on_item=on_item,
+            profile=profile,
+        )
+        self._requested_port = port
+        self._port: int | None = None
+        self._runner: web.AppRunner | None = None
+        self._shutdown_timeout = shutdown_timeout
+
+    @property
+    def port(self) -> int:
+        """The port actually listened on (after :meth:`start`)."""
+        if self._port is None:
+            raise RuntimeError("ReceiverServer is not started")
+        return self._port
+
+    @property
+    def url(self) -> str:
+        """The URL the MMSC posts to, e.g. ``http://127.0.0.1:8080/``."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}{self.path}"
+
+    async def start(self) -> None:
+        """Start listening."""
+        if self._runner is not None:
+            raise RuntimeError("ReceiverServer is already started")
+        runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=self._shutdown_timeout)
+        await runner.setup()
+        site = web.TCPSite(runner, self.host, self._requested_port, reuse_address=True)
+        try:
+            await site.start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        address = runner.addresses[0]
+        self._port = int(address[1])
+        log.info("MM7 receiver listening on %s", self.url)
+
+    async def stop(self) -> None:
+        """Stop listening; in-flight requests finish first (up to ``shutdown_timeout``)."""
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+
+    async def serve_forever(self) -> None:
+        """Start (if needed) and wait until cancelled."""
+        if self._runner is None:
+            await self.start()
+        await asyncio.Event().wait()
+
+    async def __aenter__(self) -> ReceiverServer:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()

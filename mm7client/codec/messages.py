@@ -226,7 +226,14 @@ def _encode_parts(parts: Sequence[Part], profile: CarrierProfile, smil: bool | N
         cid = part.content_id or mime.new_content_id("p")
         headers: list[tuple[str, str]]
         if part.text is not None:
-            body = part.text.encode(profile.codec)
+            try:
+                body = part.text.encode(profile.codec)
+            except UnicodeEncodeError as exc:
+                raise ValidationError(
+                    f"Content[{len(entities)}]",
+                    part.text,
+                    f"cannot be encoded in {profile.charset}: {exc.reason}",
+                ) from None
             ctype = f'{part.content_type}; charset="{profile.charset}"'
             encoding = "8bit" if any(b > 127 for b in body) else "7bit"
             if part.is_smil:

@@ -14,7 +14,7 @@ import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from mm7client.errors import BodyTooLargeError, ParseError
+from mm7client.errors import BodyTooLargeError, ParseError, ValidationError
 
 __all__ = [
     "Limits",
@@ -132,8 +132,15 @@ def encode_base64_lines(data: bytes) -> bytes:
 
 def build_part(headers: Iterable[tuple[str, str]], body: bytes) -> bytes:
     """One MIME entity: header lines, a blank line, the body."""
-    head = "".join(f"{name}: {value}\r\n" for name, value in headers)
-    return head.encode("ascii", "strict") + CRLF + body
+    lines = []
+    for name, value in headers:
+        line = f"{name}: {value}\r\n"
+        if not line.isascii():
+            raise ValidationError(f"MIME header {name}", value, "only ASCII can be written here")
+        if "\r" in line[:-2] or "\n" in line[:-2]:
+            raise ValidationError(f"MIME header {name}", value, "line breaks are not allowed")
+        lines.append(line)
+    return "".join(lines).encode("ascii") + CRLF + body
 
 
 def build_multipart(boundary: str, parts: Iterable[bytes]) -> bytes:
@@ -224,10 +231,10 @@ def split_multipart(body: bytes, boundary: str, limits: Limits = DEFAULT_LIMITS)
         index = body.find(delimiter, start)
         if index == -1:
             break
-        after = body[index + len(delimiter) : index + len(delimiter) + 1]
+        follower = body[index + len(delimiter) : index + len(delimiter) + 1]
         # a delimiter starts a line and is followed by "--", blanks or the line end: "--AB"
         # must not match "--ABC" (a nested part's boundary may extend the outer one)
-        if (index == 0 or body[index - 1 : index] == b"\n") and after in _DELIMITER_FOLLOWERS:
+        if (index == 0 or body[index - 1 : index] == b"\n") and follower in _DELIMITER_FOLLOWERS:
             positions.append(index)
             if len(positions) > limits.max_parts + 1:
                 raise ParseError(

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from lxml import etree
 
 from mm7client.codec.mime import DEFAULT_LIMITS, Limits
-from mm7client.errors import BodyTooLargeError, ParseError
+from mm7client.errors import BodyTooLargeError, ParseError, ValidationError
 
 if TYPE_CHECKING:
     from mm7client.profiles import CarrierProfile
@@ -230,7 +230,7 @@ class XmlWriter:
         if value is None:
             return
         if _XML_ILLEGAL.search(value):
-            raise ValueError(f"{name}={value!r}: contains characters XML cannot carry")
+            raise ValidationError(name, value, "contains control characters XML cannot carry")
         self._parts.append(
             f"<{self._prefix}{name}{attrs}>{xml_escape(value)}</{self._prefix}{name}>"
         )
@@ -264,7 +264,9 @@ class XmlWriter:
             f'<env:Envelope xmlns:env="{SOAP_ENV_NS}">{header}<env:Body>{body}</env:Body>'
             "</env:Envelope>"
         )
-        return text.encode(profile.codec)
+        # characters outside the charset (validation refuses them in requests) become
+        # character references: still well-formed, nothing lost
+        return text.encode(profile.codec, "xmlcharrefreplace")
 
     def inner(self) -> str:
         """What was written so far (used to build fault details)."""

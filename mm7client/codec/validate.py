@@ -77,10 +77,18 @@ def validate_content(parts: Sequence[Part], profile: CarrierProfile) -> None:
         for name, value in part.headers.items():
             if "\r" in value or "\n" in value or "\r" in name or "\n" in name:
                 raise ValidationError(f"{where}.headers[{name!r}]", value, "line break in header")
+            if not (name.isascii() and value.isascii()):
+                raise ValidationError(f"{where}.headers[{name!r}]", value, "MIME headers are ASCII")
             if name.lower() == "x-kmms-svccode" and not _SVCCODE.fullmatch(value):
                 raise ValidationError(f"{where}.headers[{name}]", value, "must be 12 digits")
-        if part.filename is not None and any(c in part.filename for c in '\r\n"'):
-            raise ValidationError(where + ".filename", part.filename, "invalid file name")
+        if part.filename is not None and (
+            any(c in part.filename for c in '\r\n"') or not part.filename.isascii()
+        ):
+            raise ValidationError(
+                where + ".filename",
+                part.filename,
+                "a file name is written in MIME headers: ASCII without quotes or line breaks",
+            )
     if profile.max_message_bytes is not None and total > profile.max_message_bytes:
         raise ValidationError(
             "Content", f"{total} bytes", f"over the limit of {profile.max_message_bytes}"

@@ -7,7 +7,7 @@ peer sends them (EUC-KR, CRLF or bare LF line ends, quoted-printable, base64...)
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -172,7 +172,7 @@ def test_content_location_matches_when_no_content_id_does() -> None:
     assert message.sender == Address.number("+821012345678")
     assert message.to == [Address("1588", AddressKind.SHORT_CODE)]
     assert message.mms_relay_server_id == "relay-1"
-    assert message.timestamp == datetime(2024, 5, 1, 1, 2, 3, tzinfo=timezone.utc)
+    assert message.timestamp == datetime(2024, 5, 1, 1, 2, 3, tzinfo=UTC)
     assert len(message.content) == 1
     part = message.content[0]
     assert part.filename == "mo-message.mime"

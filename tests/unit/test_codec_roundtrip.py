@@ -314,7 +314,9 @@ def test_every_message_round_trips(profile: CarrierProfile) -> None:
 @pytest.mark.parametrize("profile", PROFILES)
 def test_every_built_envelope_passes_the_schema_oracle(profile: CarrierProfile) -> None:
     for message in sample_messages(profile):
-        schema_oracle.validate_envelope(ORACLE_KIND[profile.name], envelope_of(encode(message, profile)))
+        schema_oracle.validate_envelope(
+            ORACLE_KIND[profile.name], envelope_of(encode(message, profile))
+        )
 
 
 @pytest.mark.parametrize("profile", PROFILES)
@@ -344,8 +346,12 @@ def test_minimal_messages_round_trip_and_validate(profile: CarrierProfile) -> No
 
 @pytest.mark.parametrize(
     ("code", "text"),
-    [(1000, "Success"), (2007, "Message format corrupt"), (4030, "General service error"),
-     (6024, "Server Error")],
+    [
+        (1000, "Success"),
+        (2007, "Message format corrupt"),
+        (4030, "General service error"),
+        (6024, "Server Error"),
+    ],
 )
 def test_status_without_text_gets_the_standard_text(code: int, text: str) -> None:
     """StatusText is mandatory in TS 23.140: the encoder fills in the standard one."""
@@ -415,7 +421,13 @@ def test_lgt_submit_is_in_the_carrier_form() -> None:
     # children unqualified
     assert all(etree.QName(c).namespace is None for c in submit.iter() if c is not submit)
     names = [etree.QName(c).localname for c in submit]
-    assert names[-5:] == ["ChargedParty", "DistributionIndicator", "KisaOrigCode", "Subject", "Content"]
+    assert names[-5:] == [
+        "ChargedParty",
+        "DistributionIndicator",
+        "KisaOrigCode",
+        "Subject",
+        "Content",
+    ]
     assert submit.findtext("MM7Version") == "5.3.0"
     assert submit.findtext("DeliveryReport") == "True"
     assert submit.findtext("DistributionIndicator") == "False"

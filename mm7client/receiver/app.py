@@ -15,13 +15,16 @@ situation                              HTTP        MM7 status
 =====================================  ==========  =====================================
 peer not in the IP allow-list          403         4007 Service denied
 missing / wrong HTTP Basic credentials 401         4001 Improper identification
-Content-Type not XML or multipart      415         2007 Message format corrupt
+Content-Type not XML or multipart (*)  415         2007 Message format corrupt
 body larger than the limit             413         2007 Message format corrupt
 unreadable MIME / XML, XML bombs       500         2007 (from ``ParseError.status_code``)
 missing mandatory element              500         4004 Validation error
 not a request a VASP receives          500         4003 Unsupported operation
 the store failed                       500         3000 Server error
 =====================================  ==========  =====================================
+
+(*) a missing Content-Type or ``application/octet-stream`` is accepted: the codec finds the
+envelope (or the MIME boundary from the body's first line) itself.
 
 Mount it in your own application with ``app.add_subapp("/mm7/", create_receiver_app(store))``.
 """
@@ -70,6 +73,8 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 _ACCEPTED_MEDIA = frozenset(
     {"text/xml", "application/xml", "application/soap+xml", "multipart/related", "multipart/mixed"}
 )
+#: Labels some HTTP stacks put on any body: treated like a missing Content-Type (sniffed).
+_UNSPECIFIED_MEDIA = frozenset({"application/octet-stream"})
 _STATUS_TEXT = {
     1000: "Success",
     2000: "Client error",
@@ -251,7 +256,7 @@ def _check_content_type(content_type: str | None) -> None:
     if not content_type:
         return  # lenient: the codec finds the envelope or the MIME boundary itself
     media, _ = parse_content_type(content_type)
-    if media not in _ACCEPTED_MEDIA:
+    if media not in _ACCEPTED_MEDIA and media not in _UNSPECIFIED_MEDIA:
         raise _Refused(415, 2007, f"Content-Type {content_type!r} is not XML or multipart/related")
 
 

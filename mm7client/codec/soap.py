@@ -128,19 +128,52 @@ def parse_xml(
             codec = "cp949"
     try:
         if codec == "utf-8" and (declared is None or python_codec(declared) == "utf-8"):
-            root = etree.fromstring(data, _parser())
+            try:
+                root = etree.fromstring(data, _parser())
+            except etree.XMLSyntaxError:
+                if label is not None or _is_utf8(data):
+                    raise
+                # no charset anywhere and not UTF-8: Korean peers mean EUC-KR
+                root = _parse_text(data.decode("cp949"), decl)
         else:
-            text = data.decode(codec or "utf-8")
-            if decl:
-                text = text[len(decl.group(0).decode("ascii", "replace")) :]
-            root = etree.fromstring(text.lstrip("\ufeff"), _parser())
+            root = _parse_text(data.decode(codec or "utf-8"), decl)
     except UnicodeDecodeError as exc:
         raise ParseError(f"XML is not valid {codec}: {exc}") from exc
     except (etree.XMLSyntaxError, ValueError) as exc:
         raise ParseError(f"malformed XML: {exc}") from exc
     if root is None:
         raise ParseError("empty XML document")
+    # A DOCTYPE hidden from the byte scan (UTF-16, UTF-32, ...) is refused here; the parser
+    # neither loaded it nor expanded its entities.
+    if getattr(root.getroottree().docinfo, "doctype", ""):
+        raise ParseError("XML with a DOCTYPE or ENTITY declaration is refused")
+    if data.count(b"<") > limits.max_xml_depth:
+        _check_depth(root, limits.max_xml_depth)
     return root
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _parse_text(text: str, decl: re.Match[bytes] | None) -> etree._Element:
+    if decl:
+        text = text[len(decl.group(0).decode("ascii", "replace")) :]
+    return etree.fromstring(text.lstrip("\ufeff"), _parser())
+
+
+def _check_depth(root: etree._Element, limit: int) -> None:
+    """Refuse elements nested deeper than ``limit`` (an iterative walk: no recursion)."""
+    stack: list[tuple[etree._Element, int]] = [(root, 1)]
+    while stack:
+        element, depth = stack.pop()
+        if depth > limit:
+            raise ParseError(f"XML nested deeper than {limit} levels")
+        stack.extend((item, depth + 1) for item in element)
 
 
 def local_name(tag: object) -> str:

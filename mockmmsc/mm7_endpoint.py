@@ -1,0 +1,422 @@
+"""The MM7 endpoint: bytes -> decode (the shared codec) -> decide -> encode -> answer.
+
+Decisions, in order, for a SubmitReq (CancelReq / ReplaceReq skip KisaOrigCode and overload):
+
+1. HTTP Basic auth when ``basic_auth`` is set -> HTTP 401 without it.
+2. Body over ``max_body_bytes`` -> HTTP 413 with a SOAP Fault (RSErrorRsp 2004 "Multimedia
+   content refused,"), refused from Content-Length before reading, or as soon as a body without
+   Content-Length grows past the limit. (Without reading the body there is no TransactionID to
+   echo, so the answer is a fault, not a SubmitRsp.)
+3. Undecodable body -> HTTP 500 with a SOAP Fault (RSErrorRsp 2007 / 4004 / 4003 from the
+   codec's ParseError); any other operation than SubmitReq/CancelReq/ReplaceReq -> 4003 fault.
+4. Accounts: unknown VASID or wrong password -> 6024; expired password -> 6025.
+5. KisaOrigCode missing or not 9 digits under the lgt profile (``require_kisa``) -> 4032.
+6. Overload window on the VASID or the server -> 4030.
+7. Contracted TPS exceeded -> 7103.
+8. The first applicable rule; then the magic recipients; else 1000.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import itertools
+import logging
+import os
+import re
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from mm7client.codec import Limits, decode, encode
+from mm7client.codes import normalize_submit_status
+from mm7client.errors import BodyTooLargeError, MM7Error, ParseError
+from mm7client.model import (
+    CancelRequest,
+    CancelResponse,
+    MM7Message,
+    ReplaceRequest,
+    ReplaceResponse,
+    Response,
+    SoapFault,
+    Status,
+    SubmitRequest,
+    SubmitResponse,
+)
+from mockmmsc.scenarios import DEFAULT_REPORT, Action, magic_report, magic_status
+from mockmmsc.store import ReceivedRequest, ReportRecord
+
+if TYPE_CHECKING:
+    from mockmmsc.app import MockMMSC
+
+__all__ = [
+    "STATUS_ACCOUNT_EXPIRED",
+    "STATUS_AUTH_FAILED",
+    "STATUS_KISA",
+    "STATUS_OVERLOAD",
+    "STATUS_TOO_LARGE",
+    "STATUS_TPS",
+    "MM7Endpoint",
+    "status_text",
+]
+
+log = logging.getLogger(__name__)
+
+STATUS_SUCCESS = 1000
+STATUS_TOO_LARGE = 2004
+STATUS_MESSAGE_ID_NOT_FOUND = 2005
+STATUS_UNSUPPORTED_OPERATION = 4003
+STATUS_OVERLOAD = 4030
+STATUS_KISA = 4032
+STATUS_AUTH_FAILED = 6024
+STATUS_ACCOUNT_EXPIRED = 6025
+STATUS_TPS = 7103
+
+_KISA = re.compile(r"\d{9}")
+_OPERATIONS: dict[type, str] = {
+    SubmitRequest: "SubmitReq",
+    CancelRequest: "CancelReq",
+    ReplaceRequest: "ReplaceReq",
+}
+_TEXTS: dict[int, str] = {}
+
+
+def status_text(code: int) -> str:
+    """LGT's StatusText for ``code`` (the code table's resultMessage column)."""
+    text = _TEXTS.get(code)
+    if text is None:
+        text = normalize_submit_status(code).result_message
+        if len(_TEXTS) < 10_000:
+            _TEXTS[code] = text
+    return text
+
+
+@dataclass(slots=True)
+class _Answer:
+    code: int
+    text: str
+    http_status: int = 200
+    delay: float = 0.0
+    action: Action | None = None
+    rule_id: str | None = None
+
+
+class MM7Endpoint:
+    """The POST handler of ``/`` and ``/mm7``."""
+
+    def __init__(self, mock: MockMMSC) -> None:
+        self.mock = mock
+        self.settings = mock.settings
+        self.profile = mock.profile
+        self.limits = Limits(max_body_bytes=self.settings.max_body_bytes)
+        self._ids = itertools.count(1)
+        self._id_prefix = os.urandom(2).hex().upper()
+
+    def new_message_id(self) -> str:
+        """A fresh MessageID (unique per process, timestamped)."""
+        return f"{time.strftime('%Y%m%d%H%M%S')}{self._id_prefix}{next(self._ids):07d}"
+
+    # -- answers ---------------------------------------------------------------------------
+
+    def _fault(
+        self, code: int, detail: str, transaction_id: str | None, http_status: int = 500
+    ) -> web.Response:
+        fault = SoapFault(
+            transaction_id=transaction_id,
+            fault_code="Server" if 3000 <= code < 4000 else "Client",
+            fault_string=status_text(code),
+            detail_kind="RSErrorRsp",
+            status=Status.of(code, status_text(code), detail[:300] or None),
+        )
+        encoded = encode(fault, self.profile)
+        return web.Response(
+            body=encoded.body,
+            status=http_status,
+            headers={"Content-Type": encoded.content_type, "SOAPAction": '""'},
+        )
+
+    def _rejected_unread(
+        self, request: web.Request, code: int, detail: str, http_status: int
+    ) -> web.Response:
+        response = self._fault(code, detail, None, http_status)
+        response.force_close()  # the rest of the body is never read
+        self._record_failure(request, b"", "refused", code, http_status, detail)
+        return response
+
+    def _record_failure(
+        self,
+        request: web.Request,
+        body: bytes,
+        operation: str,
+        code: int,
+        http_status: int,
+        error: str,
+        message: MM7Message | None = None,
+    ) -> None:
+        self.mock.store.add(
+            ReceivedRequest(
+                id=self.mock.store.next_id(),
+                received_at=time.time(),
+                operation=operation,
+                vas_id=getattr(message, "vas_id", None),
+                request=message,
+                raw_body=body,
+                content_type=request.headers.get("Content-Type", ""),
+                status_code=code,
+                status_text=status_text(code),
+                http_status=http_status,
+                transaction_id=getattr(message, "transaction_id", None),
+                error=error,
+            )
+        )
+
+    # -- the handler -----------------------------------------------------------------------
+
+    async def handle(self, request: web.Request) -> web.Response:
+        """Answer one MM7 request (never raises, never shows a traceback)."""
+        settings = self.settings
+        if settings.basic_auth is not None and not self._basic_auth_ok(request):
+            return web.Response(
+                status=401,
+                text="HTTP Basic authentication required\n",
+                headers={"WWW-Authenticate": 'Basic realm="mockmmsc"'},
+            )
+        length = request.content_length
+        if length is not None and length > settings.max_body_bytes:
+            return self._rejected_unread(
+                request,
+                STATUS_TOO_LARGE,
+                f"body of {length} bytes exceeds the limit of {settings.max_body_bytes} bytes",
+                413,
+            )
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return self._rejected_unread(
+                request,
+                STATUS_TOO_LARGE,
+                f"body exceeds the limit of {settings.max_body_bytes} bytes",
+                413,
+            )
+        content_type = request.headers.get("Content-Type", "")
+        try:
+            message = decode(body, content_type, self.limits)
+        except ParseError as exc:
+            code = STATUS_TOO_LARGE if isinstance(exc, BodyTooLargeError) else exc.status_code
+            log.info("undecodable MM7 request (%d): %s", code, exc)
+            self._record_failure(request, body, "invalid", code, 500, str(exc))
+            return self._fault(code, str(exc), None)
+        except MM7Error as exc:  # pragma: no cover - decode raises only ParseError
+            self._record_failure(request, body, "invalid", 2007, 500, str(exc))
+            return self._fault(2007, str(exc), None)
+        operation = _OPERATIONS.get(type(message))
+        if operation is None:
+            name = type(message).__name__
+            detail = f"{name} is not an operation a VASP sends to the MMSC"
+            self._record_failure(
+                request, body, name, STATUS_UNSUPPORTED_OPERATION, 500, detail, message
+            )
+            return self._fault(STATUS_UNSUPPORTED_OPERATION, detail, message.transaction_id)
+        try:
+            return await self._answer(request, body, content_type, operation, message)
+        except Exception as exc:  # the mock's own bug: still an MM7 answer, logged
+            log.exception("mock failure answering %s", operation)
+            return self._fault(3000, f"mock internal error: {type(exc).__name__}", None)
+
+    def _basic_auth_ok(self, request: web.Request) -> bool:
+        expected = self.settings.basic_auth
+        credentials = _basic_credentials(request)
+        return expected is not None and credentials == expected
+
+    def _decide(self, request: web.Request, operation: str, message: MM7Message) -> _Answer:
+        mock = self.mock
+        vas_id: str | None = getattr(message, "vas_id", None)
+        accounts = self.settings.accounts
+        if accounts is not None:
+            account = accounts.get(vas_id or "")
+            if account is None:
+                return _Answer(STATUS_AUTH_FAILED, status_text(STATUS_AUTH_FAILED))
+            if account.password is not None:
+                password = getattr(message, "auth_password", None)
+                if password is None:
+                    credentials = _basic_credentials(request)
+                    password = credentials[1] if credentials else None
+                if password != account.password:
+                    return _Answer(STATUS_AUTH_FAILED, status_text(STATUS_AUTH_FAILED))
+            if account.expired():
+                return _Answer(STATUS_ACCOUNT_EXPIRED, status_text(STATUS_ACCOUNT_EXPIRED))
+        submit = isinstance(message, SubmitRequest)
+        if (
+            submit
+            and self.settings.require_kisa
+            and self.profile.name == "lgt"
+            and not _KISA.fullmatch((message.kisa_orig_code or "").strip())  # type: ignore[union-attr]
+        ):
+            return _Answer(STATUS_KISA, status_text(STATUS_KISA))
+        if submit and mock.overload_windows.check(vas_id):
+            return _Answer(STATUS_OVERLOAD, status_text(STATUS_OVERLOAD))
+        if not mock.tps.allow(vas_id):
+            return _Answer(STATUS_TPS, status_text(STATUS_TPS))
+        recipients: list[str] = []
+        subject: str | None = None
+        content_types: list[str] = []
+        if isinstance(message, SubmitRequest):
+            recipients = [a.value for a in message.recipients]
+            subject = message.subject
+            content_types = [p.content_type for p in message.content]
+        decision = mock.rules.decide(operation, vas_id, recipients, subject, content_types)
+        if decision is not None:
+            action = decision.action
+            if action.overload:
+                seconds = (
+                    action.overload_seconds
+                    if action.overload_seconds is not None
+                    else self.settings.overload_seconds
+                )
+                mock.overload(seconds, vas_id=vas_id)
+            code = action.status
+            if code is None:
+                code = STATUS_OVERLOAD if action.overload else self._default_code(recipients)
+            return _Answer(
+                code,
+                action.status_text if action.status_text is not None else status_text(code),
+                http_status=action.http_status or 200,
+                delay=self.settings.scaled(action.delay),
+                action=action,
+                rule_id=decision.rule_id,
+            )
+        if isinstance(message, CancelRequest | ReplaceRequest):
+            if mock.store.by_message_id(message.message_id) is None:
+                return _Answer(
+                    STATUS_MESSAGE_ID_NOT_FOUND, status_text(STATUS_MESSAGE_ID_NOT_FOUND)
+                )
+            return _Answer(STATUS_SUCCESS, status_text(STATUS_SUCCESS))
+        code = self._default_code(recipients)
+        return _Answer(code, status_text(code))
+
+    @staticmethod
+    def _default_code(recipients: list[str]) -> int:
+        for number in recipients:
+            code = magic_status(number)
+            if code is not None:
+                return code
+        return STATUS_SUCCESS
+
+    async def _answer(
+        self,
+        request: web.Request,
+        body: bytes,
+        content_type: str,
+        operation: str,
+        message: MM7Message,
+    ) -> web.Response:
+        answer = self._decide(request, operation, message)
+        if answer.delay > 0:
+            await asyncio.sleep(answer.delay)
+        accepted = 1000 <= answer.code < 2000
+        message_id: str | None = None
+        if isinstance(message, SubmitRequest):
+            message_id = self.new_message_id() if accepted else None
+        elif isinstance(message, CancelRequest | ReplaceRequest):
+            message_id = message.message_id
+        transaction_id = message.transaction_id or uuid_hex()
+        item = ReceivedRequest(
+            id=self.mock.store.next_id(),
+            received_at=time.time(),
+            operation=operation,
+            vas_id=getattr(message, "vas_id", None),
+            request=message,
+            raw_body=body,
+            content_type=content_type,
+            status_code=answer.code,
+            status_text=answer.text,
+            http_status=answer.http_status,
+            message_id=message_id,
+            transaction_id=transaction_id,
+            rule_id=answer.rule_id,
+        )
+        status = Status(str(answer.code), answer.text)
+        if answer.http_status >= 400:
+            response = self._fault(answer.code, "", transaction_id, answer.http_status)
+        else:
+            rsp: Response
+            if isinstance(message, SubmitRequest):
+                rsp = SubmitResponse(
+                    transaction_id=transaction_id, status=status, message_id=message_id
+                )
+            elif isinstance(message, CancelRequest):
+                rsp = CancelResponse(transaction_id=transaction_id, status=status)
+            else:
+                rsp = ReplaceResponse(transaction_id=transaction_id, status=status)
+            encoded = encode(rsp, self.profile)
+            response = web.Response(
+                body=encoded.body,
+                status=answer.http_status,
+                headers={"Content-Type": encoded.content_type, "SOAPAction": '""'},
+            )
+        self.mock.store.add(item)
+        if (
+            accepted
+            and isinstance(message, SubmitRequest)
+            and message.delivery_report
+            and message_id is not None
+            and not (answer.action is not None and answer.action.no_report)
+        ):
+            self._schedule_reports(item, message, message_id, answer.action)
+        return response
+
+    def _schedule_reports(
+        self,
+        item: ReceivedRequest,
+        message: SubmitRequest,
+        message_id: str,
+        action: Action | None,
+    ) -> None:
+        settings = self.settings
+        vas_id = message.vas_id
+        url = self.mock.report_url_for(vas_id)
+        delay = settings.report_delay
+        if action is not None and action.report_delay is not None:
+            delay = action.report_delay
+        sender = message.sender_address.value if message.sender_address else message.callback
+        for index, address in enumerate(message.recipients):
+            if action is not None and action.report_status is not None:
+                mm_status = action.report_status
+                text = action.report_status_text or (
+                    "OK" if mm_status.lower() in ("retrieved", "forwarded") else "NOK"
+                )
+            else:
+                mm_status, text = magic_report(address.value) or DEFAULT_REPORT
+            record = ReportRecord(
+                id=f"{message_id}-{index}",
+                message_id=message_id,
+                recipient=address.value,
+                mm_status=mm_status,
+                status_text=text,
+                vas_id=vas_id,
+                sender=sender,
+                url=url,
+                request_id=item.id,
+            )
+            self.mock.reports.schedule(record, settings.scaled(delay))
+
+
+def uuid_hex() -> str:
+    """A fresh TransactionID for requests that came without one."""
+    return os.urandom(16).hex()
+
+
+def _basic_credentials(request: web.Request) -> tuple[str, str] | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic" or not value:
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8", "replace")
+    except (binascii.Error, ValueError):
+        return None
+    user, sep, password = decoded.partition(":")
+    return (user, password) if sep else None

@@ -1,0 +1,146 @@
+"""Crash test: the receiver process is SIGKILLed while reports arrive; nothing is lost or doubled.
+
+The receiver runs as ``python -m mm7client.cli.receive`` (a separate process) on a fixed free
+port with a sqlite file; the mock MMSC runs in-process and keeps retrying every report until it
+is acknowledged. Bounded: 200 reports, at most 20 s of waiting for the re-deliveries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import socket
+import sys
+from collections import Counter
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+import pytest_asyncio
+from test_receiver_reports import submit, submit_request
+
+from mm7client.receiver import SqliteStore
+from mockmmsc import MockMMSC, MockSettings
+
+REPORTS = 200
+KILL_AFTER_ACKNOWLEDGED = 50
+REDELIVERY_TIMEOUT = 20.0
+
+
+@pytest.fixture
+def mmsc_settings() -> MockSettings:
+    # retries back off from 20 ms up to 0.5 s (time_scale 0.01): quick re-delivery after restart
+    return MockSettings(host="127.0.0.1", port=0, time_scale=0.01, report_retry_max=50.0)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class ReceiverProcess:
+    """``mm7 receive`` in a child process."""
+
+    def __init__(self, port: int, store: Path, log: Path) -> None:
+        self.port = port
+        self.store = store
+        self.log = log
+        self.process: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> str:
+        with self.log.open("ab") as log:
+            self.process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "mm7client.cli.receive",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--store",
+                str(self.store),
+                stdout=asyncio.subprocess.PIPE,
+                stderr=log,
+            )
+        assert self.process.stdout is not None
+        line = await asyncio.wait_for(self.process.stdout.readline(), 15.0)
+        url = line.decode().strip()
+        assert url == f"http://127.0.0.1:{self.port}/", (url, self.log.read_text())
+        return url
+
+    async def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        await asyncio.wait_for(self.process.wait(), 10.0)
+
+    async def terminate(self) -> int:
+        assert self.process is not None
+        if self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+        return await asyncio.wait_for(self.process.wait(), 10.0)
+
+
+@pytest_asyncio.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
+        yield session
+
+
+async def stored_keys(path: Path) -> list[tuple[str | None, str | None, str | None]]:
+    async with SqliteStore(path) as store:
+        return [(i.message_id, i.recipient, i.mm_status) for i in await store.items()]
+
+
+@pytest.mark.asyncio
+async def test_sigkill_while_reports_arrive_loses_nothing_and_stores_no_duplicates(
+    mmsc: MockMMSC, http: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    db = tmp_path / "receiver.sqlite"
+    receiver = ReceiverProcess(free_port(), db, tmp_path / "receiver.log")
+    url = await receiver.start()
+    mmsc.set_report_url("VAS", url)
+
+    async def submit_all() -> None:
+        for n in range(REPORTS):
+            recipient = f"0108888000{n % 8 + 1}"  # every seed report status, in turn
+            await submit(http, mmsc.url, submit_request(recipient))
+            await asyncio.sleep(0.005)  # a stream, not a burst
+
+    def reports() -> list[tuple[str, str, str, bool]]:
+        return [
+            (r.message_id, r.recipient, r.mm_status, r.acknowledged)
+            for m in mmsc.messages
+            for r in m.reports
+        ]
+
+    submitter = asyncio.create_task(submit_all())
+    try:
+        await mmsc.wait_for_reports(KILL_AFTER_ACKNOWLEDGED, timeout=REDELIVERY_TIMEOUT)
+        await receiver.kill()
+        snapshot = reports()
+        acknowledged_at_kill = {r[:3] for r in snapshot if r[3]}
+        assert KILL_AFTER_ACKNOWLEDGED <= len(acknowledged_at_kill) < REPORTS  # mid-stream
+
+        # every report the mock saw acknowledged is already on disk, before any restart
+        on_disk = await stored_keys(db)
+        assert acknowledged_at_kill <= set(on_disk)
+
+        await receiver.start()  # same port, same file
+        await asyncio.wait_for(submitter, REDELIVERY_TIMEOUT)
+        await mmsc.wait_for_reports(REPORTS, timeout=REDELIVERY_TIMEOUT)
+    finally:
+        submitter.cancel()
+        exit_code = await receiver.terminate()
+    assert exit_code == 0  # SIGTERM stops `mm7 receive` cleanly
+
+    final = reports()
+    assert len(final) == REPORTS and all(r[3] for r in final)
+    stored = await stored_keys(db)
+    duplicates = [key for key, count in Counter(stored).items() if count > 1]
+    assert duplicates == []
+    assert set(stored) == {r[:3] for r in final}
+    assert len(stored) == REPORTS
+    assert "Traceback" not in (tmp_path / "receiver.log").read_text()

@@ -237,7 +237,7 @@ def _overload_state(mock: MockMMSC) -> dict[str, Any]:
             else {"vas_id": k, "seconds_left": round(v, 3)}
             for k, v in active.items()
         ],
-        "requests_during_overload": dict(mock.overload_windows._during),
+        "requests_during_overload": mock.overload_windows.counts(),
     }
 
 

@@ -59,7 +59,9 @@ class MockMMSC:
         for rule in settings.rules:
             self.rules.add(rule)
         self._database = ReportDatabase(settings.store_path) if settings.store_path else None
-        self.reports = ReportDispatcher(settings, self.profile, self.store, self._database)
+        self.reports = ReportDispatcher(
+            settings, self.profile, self.store, self._database, url_for=self.report_url_for
+        )
         self.endpoint: MM7Endpoint | None = None
         self.app = _build_app(self)
         self._runner: web.AppRunner | None = None
@@ -206,12 +208,14 @@ class MockMMSC:
         """Contract ``tps`` for ``vas_id`` (requests above it get 7103); None = unlimited."""
         self.tps.set(vas_id, tps)
 
-    def overload(self, seconds: float, vas_id: str | None = None) -> None:
+    def overload(
+        self, seconds: float, vas_id: str | None = None, *, answered: str | None = None
+    ) -> None:
         """Answer 4030 to every SubmitReq of ``vas_id`` (None: everyone) for ``seconds``
-        (scaled by the time scale)."""
+        (scaled by the time scale). ``answered``: a VASID already answered 4030 for it."""
         if seconds < 0:
             raise SettingsError(f"overload seconds={seconds!r}: must be >= 0")
-        self.overload_windows.start(self.settings.scaled(seconds), vas_id)
+        self.overload_windows.start(self.settings.scaled(seconds), vas_id, answered=answered)
         self.store.publish({"type": "overload", "vas_id": vas_id, "seconds": seconds})
 
     def end_overload(self, vas_id: str | None = None, *, everything: bool = False) -> None:

@@ -276,7 +276,11 @@ class MM7Endpoint:
                     if action.overload_seconds is not None
                     else self.settings.overload_seconds
                 )
-                mock.overload(seconds, vas_id=vas_id)
+                mock.overload(
+                    seconds,
+                    vas_id=vas_id,
+                    answered=(vas_id or "") if action.status in (None, STATUS_OVERLOAD) else None,
+                )
             code = action.status
             if code is None:
                 code = STATUS_OVERLOAD if action.overload else self._default_code(recipients)

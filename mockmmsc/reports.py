@@ -14,6 +14,7 @@ import contextlib
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
 import aiohttp
@@ -44,11 +45,13 @@ class ReportDispatcher:
         store: Store,
         database: ReportDatabase | None = None,
         max_concurrent: int = 64,
+        url_for: Callable[[str | None], str | None] | None = None,
     ) -> None:
         self.settings = settings
         self.profile = profile
         self.store = store
         self.database = database
+        self._url_for = url_for
         self._session: aiohttp.ClientSession | None = None
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._semaphore = asyncio.Semaphore(max_concurrent)
@@ -126,6 +129,7 @@ class ReportDispatcher:
             async with self._semaphore:
                 await self._attempt(record)
             if not record.pending:
+                self._save(record)  # after: acknowledged
                 break
             limit = self.settings.report_max_attempts
             if limit is not None and record.attempts >= limit:
@@ -160,6 +164,9 @@ class ReportDispatcher:
         )
 
     async def _attempt(self, record: ReportRecord) -> None:
+        if self._url_for is not None:
+            # the VASID's current URL: a restarted or re-configured mock sends to the new one
+            record.url = self._url_for(record.vas_id) or record.url
         assert self._session is not None and record.url is not None
         encoded = encode(self.build(record), self.profile)
         record.attempts += 1

@@ -114,8 +114,13 @@ class OverloadWindows:
         self._windows: dict[str | None, _Window] = {}
         self._during: dict[str, int] = {}
 
-    def start(self, seconds: float, vas_id: str | None = None) -> None:
-        """Open (or extend) a window of ``seconds`` (already scaled) for ``vas_id``."""
+    def start(
+        self, seconds: float, vas_id: str | None = None, *, answered: str | None = None
+    ) -> None:
+        """Open (or extend) a window of ``seconds`` (already scaled) for ``vas_id``.
+
+        ``answered``: a VASID that was just answered 4030 by whatever opened the window.
+        """
         if seconds < 0:
             raise ValueError(f"seconds={seconds!r}: must be >= 0")
         until = self._clock() + seconds
@@ -123,7 +128,9 @@ class OverloadWindows:
         if window is not None and window.until > self._clock():
             window.until = max(window.until, until)
         else:
-            self._windows[vas_id] = _Window(until)
+            window = self._windows[vas_id] = _Window(until)
+        if answered is not None:
+            window.answered.add(answered)
 
     def clear(self, vas_id: str | None = None, *, everything: bool = False) -> None:
         """Close the window of ``vas_id`` (or all of them)."""
@@ -162,6 +169,10 @@ class OverloadWindows:
     def requests_during_overload(self, vas_id: str | None) -> int:
         """SubmitReqs of ``vas_id`` that arrived in a window after its first 4030 answer."""
         return self._during.get(vas_id or "", 0)
+
+    def counts(self) -> dict[str, int]:
+        """Per VASID: SubmitReqs that arrived during a pause (see above)."""
+        return dict(self._during)
 
     def reset_counts(self) -> None:
         """Forget the recorded counts."""

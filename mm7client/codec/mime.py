@@ -223,7 +223,10 @@ def split_multipart(body: bytes, boundary: str, limits: Limits = DEFAULT_LIMITS)
         raise BodyTooLargeError("multipart body", len(body), limits.max_body_bytes)
     if not boundary or len(boundary) > 200:
         raise ParseError(f"invalid multipart boundary {boundary[:80]!r}")
-    delimiter = b"--" + boundary.encode("latin-1")
+    try:
+        delimiter = b"--" + boundary.encode("latin-1")
+    except UnicodeEncodeError:
+        raise ParseError(f"invalid multipart boundary {boundary[:80]!r}: not Latin-1") from None
     # Find every delimiter that starts a line.
     positions: list[int] = []
     start = 0

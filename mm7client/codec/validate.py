@@ -5,6 +5,7 @@ Each rule raises :class:`~mm7client.errors.ValidationError` naming the MM7 field
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Sequence
 
@@ -43,10 +44,29 @@ def _check_encodable(field: str, text: str, profile: CarrierProfile, limit: int 
             f"character {bad!r} (U+{ord(bad[0]):04X}) cannot be encoded in "
             f"{profile.charset}, the charset of profile {profile.name!r}",
         ) from None
+    if _EUC_KR_FILLER in encoded and codecs.lookup(profile.codec).name == "euc_kr":
+        _refuse_composed_hangul(field, text, profile)
     if limit is not None and len(encoded) > limit:
         raise ValidationError(
             field, text, f"{len(encoded)} bytes in {profile.charset}, over the limit of {limit}"
         )
+
+
+# Python's EUC-KR codec writes a Hangul syllable outside KS X 1001's 2,350 (e.g. U+B620) as an
+# 8-byte jamo sequence starting with the Hangul filler 0xA4D4; receivers (which decode EUC-KR as
+# CP949) show four loose jamo instead. Such syllables are refused like emoji.
+_EUC_KR_FILLER = b"\xa4\xd4"
+
+
+def _refuse_composed_hangul(field: str, text: str, profile: CarrierProfile) -> None:
+    for char in text:
+        if "\uac00" <= char <= "\ud7a3" and len(char.encode(profile.codec)) > 2:
+            raise ValidationError(
+                field,
+                text,
+                f"character {char!r} (U+{ord(char):04X}) is not among the 2,350 KS X 1001 Hangul "
+                f"syllables of {profile.charset}, the charset of profile {profile.name!r}",
+            )
 
 
 def validate_content(parts: Sequence[Part], profile: CarrierProfile) -> None:

@@ -151,6 +151,23 @@ def test_emoji_in_subject_under_euc_kr(emoji: str) -> None:
     encode(lgt_submit(subject=subject), THREEGPP)
 
 
+@pytest.mark.parametrize("where", ["subject", "text"])
+def test_hangul_outside_ks_x_1001_under_euc_kr(where: str) -> None:
+    """'똠' encodes only as an 8-byte jamo sequence in EUC-KR: receivers would show garbage."""
+    value = "똠방각하"
+    if where == "subject":
+        error = refused(lgt_submit(subject=value), LGT)
+        assert error.field == "Subject"
+    else:
+        error = refused(lgt_submit(content=[Part.from_text(value)]), LGT)
+        assert error.field == "Content[0]"
+    assert error.value == value
+    assert "U+B620" in error.reason and "KS X 1001" in error.reason
+    # a real Hangul filler character is fine, and UTF-8 takes every syllable
+    encode(lgt_submit(subject="가\u3164나"), LGT)
+    encode(lgt_submit(subject=value), THREEGPP)
+
+
 def test_emoji_in_text_part_under_euc_kr() -> None:
     content = [Part.jpeg(JPEG), Part.from_text("좋아요 😀 감사합니다")]
     error = refused(lgt_submit(content=content), LGT)

@@ -250,10 +250,10 @@ class MM7Endpoint:
                 return _Answer(STATUS_ACCOUNT_EXPIRED, status_text(STATUS_ACCOUNT_EXPIRED))
         submit = isinstance(message, SubmitRequest)
         if (
-            submit
+            isinstance(message, SubmitRequest)
             and self.settings.require_kisa
             and self.profile.name == "lgt"
-            and not _KISA.fullmatch((message.kisa_orig_code or "").strip())  # type: ignore[union-attr]
+            and not _KISA.fullmatch((message.kisa_orig_code or "").strip())
         ):
             return _Answer(STATUS_KISA, status_text(STATUS_KISA))
         if submit and mock.overload_windows.check(vas_id):

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 try:  # pragma: no cover - depends on the environment
     import pytest_asyncio
 except ImportError:  # pragma: no cover
-    pytest_asyncio = None
+    pytest_asyncio = None  # type: ignore[assignment]
 
 
 def _default_settings() -> MockSettings:

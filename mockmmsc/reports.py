@@ -98,7 +98,12 @@ class ReportDispatcher:
             return
         task = asyncio.get_running_loop().create_task(self._run(record, delay))
         self._tasks[record.id] = task
-        task.add_done_callback(lambda _t, rid=record.id: self._tasks.pop(rid, None))
+        record_id = record.id
+
+        def forget(_task: asyncio.Task[None]) -> None:
+            self._tasks.pop(record_id, None)
+
+        task.add_done_callback(forget)
 
     @property
     def in_flight(self) -> int:

@@ -12,7 +12,7 @@ from typing import Any
 import aiohttp
 
 from mm7client.codec import EncodedMessage, decode, encode
-from mm7client.model import MM7Message, Part, SoapFault, SubmitRequest
+from mm7client.model import Address, MM7Message, Part, SoapFault, SubmitRequest
 from mm7client.profiles import LGT, CarrierProfile
 
 __all__ = ["Answer", "lgt_submit", "post_mm7"]
@@ -30,7 +30,7 @@ def lgt_submit(
 ) -> SubmitRequest:
     """A SubmitRequest with LGT's required fields filled in."""
     return SubmitRequest(
-        to=list(to or ("01012345678",)),
+        to=[Address(number) for number in to or ("01012345678",)],
         vasp_id=vasp_id,
         vas_id=vas_id,
         sender_address=fields.pop("sender_address", "15881234"),

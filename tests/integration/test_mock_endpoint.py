@@ -334,5 +334,6 @@ async def test_healthz_and_front_page(mmsc: MockMMSC, session):
     async with session.get(mmsc.base_url + "/healthz") as rsp:
         assert rsp.status == 200 and (await rsp.json())["status"] == "ok"
     async with session.get(mmsc.base_url + "/") as rsp:
-        text = await rsp.text()
-        assert "mock MMSC" in text and "/api/messages" in text
+        # the front page belongs to the web inbox: only check that it is served
+        assert rsp.status == 200 and rsp.content_type == "text/html"
+        assert (await rsp.text()).lstrip().lower().startswith("<!doctype html>")

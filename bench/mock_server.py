@@ -1,0 +1,180 @@
+"""Requests per second of the mock MMSC against a bare aiohttp handler, same load generator.
+
+Each server runs in its own process on 127.0.0.1 (port 0); the load generator (an aiohttp client
+with bounded concurrency, bounded by request count AND time) runs in this process. Two bodies:
+a small LGT SubmitReq (text only) and one with a 50 KB JPEG. The bare handler reads the body and
+returns fixed bytes (a pre-encoded SubmitRsp). The mock does its full work: decode with the
+shared codec, auth/KISA/overload/TPS/rules/magic decisions, encode the SubmitRsp, store the
+request (DeliveryReport=false: no report traffic). Prints medians over rounds and the ratio.
+
+    python bench/mock_server.py [--rounds 5] [--requests 3000] [--seconds 5] [--concurrency 32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import os
+import statistics
+import time
+
+import aiohttp
+
+from mm7client.codec import encode
+from mm7client.model import Part, Status, SubmitRequest, SubmitResponse
+from mm7client.profiles import LGT
+
+
+def build_bodies() -> dict[str, tuple[bytes, str]]:
+    common = dict(
+        to=["01012345678"],
+        vasp_id="BENCHVASP",
+        vas_id="BENCHVAS",
+        sender_address="15881234",
+        callback="15881234",
+        kisa_orig_code="123456789",
+        delivery_report=False,
+        subject="bench",
+    )
+    small = SubmitRequest(**common, content=[Part.from_text("안녕하세요, 벤치마크입니다.")])
+    jpeg = b"\xff\xd8\xff\xe0" + os.urandom(50 * 1024 - 4)
+    large = SubmitRequest(
+        **common, content=[Part.from_text("사진"), Part.jpeg(jpeg, filename="photo.jpg")]
+    )
+    bodies = {}
+    for name, message in (("small SubmitReq", small), ("SubmitReq + 50 KB JPEG", large)):
+        encoded = encode(message, LGT)
+        bodies[name] = (encoded.body, encoded.content_type)
+    return bodies
+
+
+def serve_bare(port_pipe) -> None:
+    from aiohttp import web
+
+    answer = encode(
+        SubmitResponse(transaction_id="t", status=Status.of(1000, "Success"), message_id="1"), LGT
+    )
+
+    async def handle(request: web.Request) -> web.Response:
+        await request.read()
+        return web.Response(body=answer.body, content_type="text/xml", charset="euc-kr")
+
+    async def main() -> None:
+        app = web.Application(client_max_size=4 * 1024 * 1024)
+        app.router.add_post("/mm7", handle)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port_pipe.send(runner.addresses[0][1])
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+def serve_mock(port_pipe) -> None:
+    from mockmmsc import MockMMSC, MockSettings
+
+    async def main() -> None:
+        settings = MockSettings(host="127.0.0.1", port=0, time_scale=0.0, max_stored_messages=2000)
+        async with MockMMSC(settings) as mock:
+            port_pipe.send(mock.port)
+            await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+async def load(
+    url: str, body: bytes, content_type: str, requests: int, seconds: float, concurrency: int
+) -> float:
+    headers = {"Content-Type": content_type, "SOAPAction": '""'}
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    done = 0
+    failures = 0
+    async with aiohttp.ClientSession(connector=connector) as session:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        deadline = started + seconds
+        issued = 0
+
+        async def worker() -> None:
+            nonlocal issued, done, failures
+            while issued < requests and loop.time() < deadline:
+                issued += 1
+                async with session.post(url, data=body, headers=headers) as response:
+                    await response.read()
+                    if response.status != 200:
+                        failures += 1
+                done += 1
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = loop.time() - started
+    if failures:
+        raise RuntimeError(f"{failures} of {done} requests failed")
+    return done / elapsed
+
+
+def start(target) -> tuple[multiprocessing.Process, int]:
+    parent, child = multiprocessing.Pipe()
+    process = multiprocessing.Process(target=target, args=(child,), daemon=True)
+    process.start()
+    if not parent.poll(30):
+        raise RuntimeError(f"{target.__name__} did not start")
+    return process, parent.recv()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--concurrency", type=int, default=32)
+    args = parser.parse_args()
+    bodies = build_bodies()
+    servers = {}
+    processes = []
+    for name, target in (("bare aiohttp", serve_bare), ("mock MMSC", serve_mock)):
+        process, port = start(target)
+        processes.append(process)
+        servers[name] = f"http://127.0.0.1:{port}/mm7"
+    print(
+        f"cpus={os.cpu_count()} rounds={args.rounds} requests<={args.requests} "
+        f"seconds<={args.seconds} concurrency={args.concurrency}"
+    )
+    try:
+        for body_name, (body, content_type) in bodies.items():
+            results: dict[str, list[float]] = {name: [] for name in servers}
+            for url in servers.values():  # warm-up
+                asyncio.run(load(url, body, content_type, 300, 2.0, args.concurrency))
+            for _ in range(args.rounds):
+                for name, url in servers.items():  # interleaved rounds
+                    results[name].append(
+                        asyncio.run(
+                            load(
+                                url,
+                                body,
+                                content_type,
+                                args.requests,
+                                args.seconds,
+                                args.concurrency,
+                            )
+                        )
+                    )
+            medians = {name: statistics.median(values) for name, values in results.items()}
+            ratio = medians["mock MMSC"] / medians["bare aiohttp"]
+            print(f"\n{body_name} ({len(body)} bytes)")
+            for name, values in results.items():
+                shown = ", ".join(f"{v:.0f}" for v in values)
+                print(f"  {name:13s} median {medians[name]:8.0f} req/s   rounds: {shown}")
+            print(f"  ratio mock/bare: {ratio:.2f}  (target >= 0.60)")
+    finally:
+        for process in processes:
+            process.terminate()
+            process.join(timeout=5)
+
+
+if __name__ == "__main__":
+    started = time.perf_counter()
+    main()
+    print(f"\ntotal {time.perf_counter() - started:.1f} s")

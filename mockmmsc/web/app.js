@@ -1,0 +1,1078 @@
+/* The mock MMSC's web inbox. Plain JavaScript, no dependencies, no build step.
+ *
+ * Everything shown comes from requests an untrusted VASP sent: the DOM is only ever built with
+ * createElement and text nodes (never innerHTML), and URLs are only ever built from numbers.
+ */
+"use strict";
+
+(() => {
+  const $ = (id) => document.getElementById(id);
+
+  // -- DOM helpers ------------------------------------------------------------------------
+
+  /** h("div", {class: "x", onclick: f}, "text", child) -> an element; strings become text. */
+  function h(tag, props, ...children) {
+    const node = document.createElement(tag);
+    if (props) {
+      for (const [key, value] of Object.entries(props)) {
+        if (value === null || value === undefined || value === false) continue;
+        if (key === "class") node.className = value;
+        else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+        else node.setAttribute(key, value === true ? "" : String(value));
+      }
+    }
+    add(node, children);
+    return node;
+  }
+
+  function add(node, children) {
+    for (const child of children.flat(Infinity)) {
+      if (child === null || child === undefined || child === false) continue;
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return node;
+  }
+
+  function id(value) {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`bad id ${value}`);
+    return n;
+  }
+
+  function pad(n, width = 2) {
+    return String(n).padStart(width, "0");
+  }
+
+  function formatTime(iso, withDate) {
+    if (!iso) return "";
+    const d = new Date(iso);
+    if (Number.isNaN(d.getTime())) return String(iso);
+    const time = `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+    const today = new Date();
+    if (!withDate && d.toDateString() === today.toDateString()) return time;
+    return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${time}`;
+  }
+
+  function formatSize(bytes) {
+    if (bytes < 1024) return `${bytes} B`;
+    if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+    return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+  }
+
+  function plural(n, word) {
+    return `${n} ${word}${n === 1 ? "" : "s"}`;
+  }
+
+  // -- the admin API -----------------------------------------------------------------------
+
+  async function api(method, url, body) {
+    const options = { method, headers: { Accept: "application/json" } };
+    if (body !== undefined) {
+      options.headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify(body);
+    }
+    const response = await fetch(url, options);
+    let data = null;
+    try {
+      data = await response.json();
+    } catch (_) {
+      data = null;
+    }
+    if (!response.ok) {
+      throw new Error((data && data.error) || `${response.status} ${response.statusText}`);
+    }
+    return data;
+  }
+
+  // -- state -------------------------------------------------------------------------------
+
+  const state = {
+    info: null,
+    rows: [],
+    selected: null, // message id shown in the detail pane
+    view: "inbox", // inbox | message | controls
+    tab: "message",
+    detail: null,
+    knownIds: new Set(),
+    listSeq: 0,
+    detailSeq: 0,
+    timers: {},
+  };
+
+  function debounce(name, delay, fn) {
+    clearTimeout(state.timers[name]);
+    state.timers[name] = setTimeout(fn, delay);
+  }
+
+  // -- the list ----------------------------------------------------------------------------
+
+  function filterQuery() {
+    const params = new URLSearchParams();
+    const text = (elementId, name) => {
+      const value = $(elementId).value.trim();
+      if (value) params.set(name, value);
+    };
+    text("f-q", "q");
+    text("f-recipient", "recipient");
+    text("f-vas", "vas_id");
+    text("f-status", "status_code");
+    for (const [elementId, name] of [["f-since", "since"], ["f-until", "until"]]) {
+      const value = $(elementId).value;
+      if (value) {
+        const moment = new Date(value);
+        if (!Number.isNaN(moment.getTime())) params.set(name, moment.toISOString());
+      }
+    }
+    params.set("limit", "500");
+    return params.toString();
+  }
+
+  async function loadList() {
+    const seq = ++state.listSeq;
+    try {
+      const data = await api("GET", `/web-api/messages?${filterQuery()}`);
+      if (seq !== state.listSeq) return;
+      $("list-error").hidden = true;
+      renderRows(data);
+    } catch (error) {
+      if (seq !== state.listSeq) return;
+      $("list-error").textContent = `Could not load the messages: ${error.message}`;
+      $("list-error").hidden = false;
+    }
+  }
+
+  function refreshList(delay = 120) {
+    debounce("list", delay, loadList);
+  }
+
+  function statusBadge(code, normalized) {
+    const category = (normalized && normalized.category) || "unknown";
+    return h("span", { class: `badge cat-${category}`, title: category }, String(code));
+  }
+
+  const REPORT_LABELS = {
+    none: "—",
+    pending: "pending",
+    sent: "sent",
+    acknowledged: "acknowledged",
+    failed: "failed",
+  };
+
+  function reportBadge(report) {
+    const stateName = (report && report.state) || "none";
+    if (stateName === "none") return h("span", { class: "muted" }, "—");
+    const label = REPORT_LABELS[stateName] || stateName;
+    const counts = report.total > 1 ? ` ${report.acknowledged}/${report.total}` : "";
+    return h(
+      "span",
+      { class: `badge rep-${stateName}`, title: report.last_error || label },
+      label + counts,
+    );
+  }
+
+  function recipientsText(recipients) {
+    if (!recipients || recipients.length === 0) return "";
+    if (recipients.length <= 2) return recipients.join(", ");
+    return `${recipients.slice(0, 2).join(", ")} +${recipients.length - 2}`;
+  }
+
+  function renderRows(data) {
+    const rows = data.messages;
+    const fresh = state.knownIds.size > 0;
+    const body = $("rows");
+    const built = rows.map((m) => {
+      const isNew = fresh && !state.knownIds.has(m.id);
+      const subject = m.subject
+        ? h("span", { class: "subject-text", lang: "ko" }, m.subject)
+        : h("span", { class: "muted" }, m.operation === "SubmitReq" ? "(no subject)" : m.operation);
+      const tr = h(
+        "tr",
+        {
+          class: [
+            "row",
+            m.id === state.selected ? "selected" : "",
+            isNew ? "new" : "",
+          ].join(" "),
+          tabindex: "0",
+          "data-id": String(m.id),
+        },
+        h("td", { class: "c-time", title: m.received_at }, formatTime(m.received_at)),
+        h("td", { class: "c-vas" }, m.vas_id || ""),
+        h("td", { class: "c-from" }, m.sender || ""),
+        h("td", { class: "c-to", title: (m.recipients || []).join(", ") }, recipientsText(m.recipients)),
+        h(
+          "td",
+          { class: "c-subject" },
+          subject,
+          m.operation !== "SubmitReq" && m.subject ? h("span", { class: "tag" }, m.operation) : null,
+          m.parts > 0 ? h("span", { class: "parts", title: plural(m.parts, "part") }, String(m.parts)) : null,
+        ),
+        h(
+          "td",
+          { class: "c-status", title: (m.normalized && m.normalized.explanation) || "" },
+          statusBadge(m.status_code, m.normalized),
+          h("span", { class: "meaning" }, (m.normalized && m.normalized.result_message) || m.status_text || ""),
+        ),
+        h("td", { class: "c-report" }, reportBadge(m.report_state)),
+      );
+      tr.addEventListener("click", () => openMessage(m.id));
+      tr.addEventListener("keydown", (event) => {
+        if (event.key === "Enter") openMessage(m.id);
+      });
+      return tr;
+    });
+    body.replaceChildren(...built);
+    for (const m of rows) state.knownIds.add(m.id);
+    state.rows = rows;
+    const filtered = data.matching !== data.total;
+    $("count").textContent = filtered
+      ? `${data.matching} of ${plural(data.total, "message")}`
+      : plural(data.total, "message");
+    $("empty").hidden = rows.length > 0;
+    $("empty").firstChild.textContent = filtered
+      ? "No message matches these filters. "
+      : "No messages yet. POST an MM7 SubmitReq to ";
+    $("empty-url").hidden = filtered;
+  }
+
+  function markSelected() {
+    for (const tr of $("rows").children) {
+      tr.classList.toggle("selected", Number(tr.dataset.id) === state.selected);
+    }
+  }
+
+  // -- routing -----------------------------------------------------------------------------
+
+  function openMessage(messageId) {
+    location.hash = `#/m/${id(messageId)}`;
+  }
+
+  function route() {
+    const hash = location.hash || "#/";
+    const match = /^#\/m\/(\d+)$/.exec(hash);
+    stopControlsTimer();
+    if (match) {
+      const messageId = Number(match[1]);
+      if (state.selected !== messageId) state.tab = "message";
+      state.view = "message";
+      state.selected = messageId;
+      markSelected();
+      loadDetail();
+    } else if (hash === "#/controls") {
+      state.view = "controls";
+      state.selected = null;
+      markSelected();
+      renderControls();
+    } else {
+      state.view = "inbox";
+      state.selected = null;
+      markSelected();
+      $("detail").replaceChildren(
+        h("div", { class: "placeholder" }, "Select a message to see it as the handset shows it."),
+      );
+    }
+    $("btn-controls").classList.toggle("active", state.view === "controls");
+  }
+
+  // -- the message view --------------------------------------------------------------------
+
+  async function loadDetail() {
+    const messageId = state.selected;
+    if (messageId === null) return;
+    const seq = ++state.detailSeq;
+    try {
+      const data = await api("GET", `/web-api/messages/${id(messageId)}`);
+      if (seq !== state.detailSeq || state.selected !== messageId) return;
+      state.detail = data;
+      renderDetail(data);
+    } catch (error) {
+      if (seq !== state.detailSeq) return;
+      $("detail").replaceChildren(
+        h("div", { class: "placeholder" }, `Message #${messageId}: ${error.message}`),
+      );
+    }
+  }
+
+  function partUrl(messageId, index) {
+    return `/api/messages/${id(messageId)}/parts/${id(index)}`;
+  }
+
+  function downloadUrl(messageId, index) {
+    return `/web-api/messages/${id(messageId)}/parts/${id(index)}`;
+  }
+
+  function fileChip(d, part) {
+    const name = part.filename || `part-${part.index}`;
+    return h(
+      "a",
+      {
+        class: "file-chip",
+        href: downloadUrl(d.id, part.index),
+        download: name,
+        title: `${part.content_type}, ${formatSize(part.size)}`,
+      },
+      h("span", { class: "file-icon" }, "⇩"),
+      h("span", { class: "file-name" }, name),
+      h("span", { class: "file-size" }, formatSize(part.size)),
+    );
+  }
+
+  function renderItem(d, item) {
+    if (item.part === null || item.part === undefined) {
+      return h("div", { class: "slide-missing" }, `missing part: ${item.src || "?"}`);
+    }
+    const part = d.parts[item.part];
+    if (!part) return null;
+    if (part.kind === "image") {
+      return h("img", {
+        class: "slide-image",
+        src: partUrl(d.id, part.index),
+        alt: part.filename || part.content_type,
+        "data-part": String(part.index),
+      });
+    }
+    if (part.kind === "text" && part.text !== null) {
+      return h("p", { class: "slide-text", lang: "ko", "data-part": String(part.index) }, part.text);
+    }
+    if (part.kind === "audio" || part.kind === "video") {
+      return h(part.kind, {
+        class: `slide-${part.kind}`,
+        src: partUrl(d.id, part.index),
+        controls: true,
+        preload: "none",
+      });
+    }
+    return fileChip(d, part);
+  }
+
+  function durationLabel(value) {
+    if (!value) return "";
+    const match = /^([\d.]+)\s*(ms|s)?$/.exec(String(value).trim());
+    if (!match) return String(value);
+    const seconds = match[2] === "ms" ? Number(match[1]) / 1000 : Number(match[1]);
+    return `${seconds} s`;
+  }
+
+  function renderPhone(d) {
+    const pres = d.presentation;
+    const slides = pres.slides.map((slide, i) =>
+      h(
+        "div",
+        { class: "slide", "data-slide": String(i + 1) },
+        slide.items.map((item) => renderItem(d, item)),
+        h(
+          "div",
+          { class: "slide-meta" },
+          `Slide ${i + 1}/${pres.slides.length}`,
+          slide.duration ? ` · ${durationLabel(slide.duration)}` : "",
+        ),
+      ),
+    );
+    const attachments = pres.attachments.map((index) => fileChip(d, d.parts[index]));
+    const bubble = h(
+      "div",
+      { class: "bubble" },
+      d.subject ? h("div", { class: "mms-subject", lang: "ko" }, d.subject) : null,
+      slides.length ? slides : h("div", { class: "muted" }, "(no content)"),
+      attachments.length ? h("div", { class: "attachments" }, attachments) : null,
+    );
+    return h(
+      "div",
+      { class: "phone", "aria-label": "The message as a handset shows it" },
+      h(
+        "div",
+        { class: "phone-bar" },
+        h("span", null, formatTime(d.received_at, false).slice(-8, -3)),
+        h("span", { class: "phone-carrier" }, (d.operation || "").replace(/Req$/, "") + " · MMS"),
+      ),
+      h(
+        "div",
+        { class: "phone-header" },
+        h("span", { class: "avatar" }, "✉"),
+        h("span", { class: "phone-sender" }, d.sender || d.vas_id || "unknown sender"),
+      ),
+      h("div", { class: "phone-screen" }, bubble, h("div", { class: "bubble-time" }, formatTime(d.received_at))),
+    );
+  }
+
+  function kv(rows) {
+    return h(
+      "table",
+      { class: "kv" },
+      h(
+        "tbody",
+        null,
+        rows
+          .filter(([, value]) => value !== null && value !== undefined && value !== "")
+          .map(([key, value]) =>
+            h(
+              "tr",
+              null,
+              h("th", null, key),
+              h("td", null, value instanceof Node ? value : typeof value === "string" ? value : JSON.stringify(value)),
+            ),
+          ),
+      ),
+    );
+  }
+
+  function resultCard(d) {
+    const n = d.normalized || {};
+    return h(
+      "div",
+      { class: `result-card cat-border-${n.category || "unknown"}` },
+      h(
+        "div",
+        { class: "result-head" },
+        statusBadge(d.status_code, n),
+        h("span", { class: "result-message" }, n.result_message || d.status_text || ""),
+        h("span", { class: `category cat-text-${n.category || "unknown"}` }, n.category || ""),
+      ),
+      n.explanation ? h("p", { class: "explanation", lang: "ko" }, n.explanation) : null,
+      kv([
+        ["Status text", d.status_text],
+        ["Message ID", d.message_id],
+        ["HTTP status", d.http_status],
+        ["Rule", d.rule_id],
+        ["Error", d.error],
+      ]),
+    );
+  }
+
+  function partsList(d) {
+    if (!d.parts.length) return null;
+    return h(
+      "div",
+      { class: "card" },
+      h("h3", null, `Parts (${d.parts.length})`),
+      h(
+        "ul",
+        { class: "parts-list" },
+        d.parts.map((part) =>
+          h(
+            "li",
+            null,
+            h("span", { class: "part-type" }, part.content_type),
+            h("span", { class: "part-name" }, part.filename || part.content_id || `part ${part.index}`),
+            h("span", { class: "part-size" }, formatSize(part.size)),
+            h(
+              "a",
+              {
+                class: "link",
+                href: downloadUrl(d.id, part.index),
+                download: part.filename || `part-${part.index}`,
+              },
+              "Download",
+            ),
+          ),
+        ),
+      ),
+    );
+  }
+
+  function messageTab(d) {
+    return h(
+      "div",
+      { class: "message-tab" },
+      renderPhone(d),
+      h("div", { class: "side" }, resultCard(d), reportSummary(d), partsList(d)),
+    );
+  }
+
+  function reportSummary(d) {
+    const r = d.report_state;
+    if (!r || r.state === "none") return null;
+    return h(
+      "div",
+      { class: "card" },
+      h("h3", null, "Delivery report"),
+      h(
+        "p",
+        null,
+        reportBadge(r),
+        " ",
+        `${r.acknowledged} of ${plural(r.total, "report")} acknowledged, ${r.sent} sent`,
+      ),
+      r.last_error ? h("p", { class: "muted" }, r.last_error) : null,
+    );
+  }
+
+  function fieldsTab(d) {
+    const rows = [
+      ["Request #", d.id],
+      ["Operation", d.operation],
+      ["Received", formatTime(d.received_at, true)],
+      ["VASID", d.vas_id],
+      ["Sender", d.sender],
+      ["Recipients", (d.recipients || []).join(", ")],
+      ["Subject", d.subject],
+      ["Status code", d.status_code],
+      ["Status text", d.status_text],
+      ["Message ID", d.message_id],
+      ["Transaction ID", d.transaction_id],
+      ["Content-Type", d.content_type],
+      ["Size", formatSize(d.size)],
+    ];
+    const seen = new Set(["subject", "vas_id", "transaction_id"]);
+    for (const [key, value] of Object.entries(d.fields || {})) {
+      if (!seen.has(key)) rows.push([key, value]);
+    }
+    return kv(rows);
+  }
+
+  function prettyXml(text) {
+    if (!text || /\n\s*</.test(text)) return text || "";
+    const tokens = text.split(/(<[^>]+>)/).filter((t) => t.trim() !== "");
+    const lines = [];
+    let depth = 0;
+    for (let i = 0; i < tokens.length; i++) {
+      const token = tokens[i];
+      if (token.startsWith("</")) {
+        depth = Math.max(0, depth - 1);
+        lines.push("  ".repeat(depth) + token);
+      } else if (token.startsWith("<?") || token.startsWith("<!") || token.endsWith("/>")) {
+        lines.push("  ".repeat(depth) + token);
+      } else if (token.startsWith("<")) {
+        const next = tokens[i + 1];
+        const close = tokens[i + 2];
+        if (next !== undefined && !next.startsWith("<") && close && close.startsWith("</")) {
+          lines.push("  ".repeat(depth) + token + next + close);
+          i += 2;
+        } else {
+          lines.push("  ".repeat(depth) + token);
+          depth++;
+        }
+      } else {
+        lines.push("  ".repeat(depth) + token.trim());
+      }
+    }
+    return lines.join("\n");
+  }
+
+  function codeBlock(text, note) {
+    return h(
+      "div",
+      { class: "code-wrap" },
+      note ? h("p", { class: "muted" }, note) : null,
+      h("pre", { class: "code" }, text),
+    );
+  }
+
+  function soapTab(d) {
+    const env = d.soap_envelope;
+    if (!env.text) return h("p", { class: "muted" }, env.error || "No SOAP envelope.");
+    return codeBlock(prettyXml(env.text), env.truncated ? "Cut: the envelope is longer than shown." : null);
+  }
+
+  function httpTab(d) {
+    const r = d.http_request;
+    const notes = [];
+    if (!r.head_recorded) notes.push("Headers were not recorded; request line and headers rebuilt.");
+    if (r.truncated) notes.push(`Body cut at ${formatSize(r.body.length)} of ${formatSize(r.size)}.`);
+    return h(
+      "div",
+      null,
+      h(
+        "p",
+        { class: "toolbar" },
+        h("a", { class: "link", href: `/api/messages/${id(d.id)}/raw`, download: `request-${id(d.id)}.bin` }, "Download raw body"),
+        notes.length ? h("span", { class: "muted" }, notes.join(" ")) : null,
+      ),
+      h("pre", { class: "code" }, r.head + r.body),
+    );
+  }
+
+  function reportsTab(d) {
+    if (!d.reports.length) {
+      return h(
+        "p",
+        { class: "muted" },
+        d.report_state.state === "none"
+          ? "No delivery report was asked for (DeliveryReport is not true, or the request was refused)."
+          : "No report yet.",
+      );
+    }
+    return h(
+      "table",
+      { class: "grid" },
+      h(
+        "thead",
+        null,
+        h(
+          "tr",
+          null,
+          ["Recipient", "MMStatus", "Text", "Attempts", "Sent", "Acknowledged", "Answer", "URL"].map((t) =>
+            h("th", null, t),
+          ),
+        ),
+      ),
+      h(
+        "tbody",
+        null,
+        d.reports.map((r) =>
+          h(
+            "tr",
+            { class: "report-row" },
+            h("td", null, r.recipient),
+            h("td", null, r.mm_status),
+            h("td", null, r.status_text),
+            h("td", null, String(r.attempts)),
+            h("td", null, formatTime(r.sent_at)),
+            h(
+              "td",
+              null,
+              r.acknowledged
+                ? h("span", { class: "badge rep-acknowledged" }, `yes ${formatTime(r.acknowledged_at)}`)
+                : r.given_up
+                  ? h("span", { class: "badge rep-failed" }, "given up")
+                  : h("span", { class: "badge rep-pending" }, "no"),
+            ),
+            h("td", { title: r.last_error || "" }, r.answer || r.last_error || ""),
+            h("td", { class: "url" }, r.url || ""),
+          ),
+        ),
+      ),
+    );
+  }
+
+  const TABS = [
+    ["message", "Message", messageTab],
+    ["fields", "Fields", fieldsTab],
+    ["soap", "SOAP envelope", soapTab],
+    ["http", "HTTP request", httpTab],
+    ["reports", "Reports", reportsTab],
+  ];
+
+  function renderDetail(d) {
+    const tabs = h(
+      "nav",
+      { class: "tabs", role: "tablist" },
+      TABS.map(([key, label]) =>
+        h(
+          "button",
+          {
+            type: "button",
+            role: "tab",
+            class: `tab${state.tab === key ? " active" : ""}`,
+            "aria-selected": state.tab === key ? "true" : "false",
+            "data-tab": key,
+            onclick: () => {
+              state.tab = key;
+              renderDetail(state.detail);
+            },
+          },
+          key === "reports" ? `${label} (${d.reports.length})` : label,
+        ),
+      ),
+    );
+    const [, , render] = TABS.find(([key]) => key === state.tab) || TABS[0];
+    const header = h(
+      "div",
+      { class: "detail-header" },
+      h(
+        "div",
+        { class: "detail-title" },
+        h("h2", { id: "detail-subject", lang: "ko" }, d.subject || (d.operation === "SubmitReq" ? "(no subject)" : d.operation)),
+        h(
+          "p",
+          { class: "detail-meta" },
+          `#${d.id} · ${d.operation} · ${formatTime(d.received_at, true)} · `,
+          h("strong", null, d.sender || "?"),
+          " → ",
+          (d.recipients || []).join(", ") || "—",
+          d.vas_id ? ` · VASID ${d.vas_id}` : "",
+        ),
+      ),
+      h(
+        "div",
+        { class: "detail-actions" },
+        h("button", { type: "button", class: "btn", onclick: () => (location.hash = "#/") }, "Close"),
+        h("button", { type: "button", class: "btn btn-danger", id: "btn-delete", onclick: () => deleteMessage(d.id) }, "Delete"),
+      ),
+    );
+    $("detail").replaceChildren(header, tabs, h("div", { class: "tab-body", id: "tab-body" }, render(d)));
+  }
+
+  async function deleteMessage(messageId) {
+    try {
+      await api("DELETE", `/api/messages/${id(messageId)}`);
+      location.hash = "#/";
+      refreshList(0);
+    } catch (error) {
+      alertBanner(`Delete failed: ${error.message}`);
+    }
+  }
+
+  async function deleteAll() {
+    if (!window.confirm("Delete every received message?")) return;
+    try {
+      await api("DELETE", "/api/messages");
+      state.knownIds.clear();
+      location.hash = "#/";
+      refreshList(0);
+    } catch (error) {
+      alertBanner(`Delete failed: ${error.message}`);
+    }
+  }
+
+  function alertBanner(text) {
+    $("list-error").textContent = text;
+    $("list-error").hidden = false;
+  }
+
+  // -- controls ----------------------------------------------------------------------------
+
+  function field(label, input, hint) {
+    return h("label", { class: "field" }, h("span", { class: "field-label" }, label), input, hint ? h("span", { class: "hint" }, hint) : null);
+  }
+
+  function notice(elementId) {
+    return h("p", { class: "notice", id: elementId, role: "status" });
+  }
+
+  function say(elementId, text, ok) {
+    const node = $(elementId);
+    if (!node) return;
+    node.textContent = text;
+    node.className = `notice ${ok ? "ok" : "bad"}`;
+  }
+
+  function numberOrNull(value, name) {
+    const text = String(value).trim();
+    if (!text) return null;
+    const n = Number(text);
+    if (!Number.isFinite(n)) throw new Error(`${name}: "${text}" is not a number`);
+    return n;
+  }
+
+  function renderControls() {
+    stopControlsTimer();
+    const scale = state.info ? state.info.time_scale : 1;
+    const overloadForm = h(
+      "form",
+      { class: "control-form", id: "overload-form" },
+      field("VASID", h("input", { id: "ov-vas", placeholder: "every VASID" })),
+      field(
+        "Seconds",
+        h("input", { id: "ov-seconds", type: "number", min: "0", step: "any", value: "60" }),
+        scale !== 1 ? `× time scale ${scale}` : null,
+      ),
+      h("div", { class: "buttons" }, h("button", { type: "submit", class: "btn btn-primary", id: "ov-start" }, "Start 4030 window"), h("button", { type: "button", class: "btn", id: "ov-end" }, "End")),
+    );
+    const tpsForm = h(
+      "form",
+      { class: "control-form", id: "tps-form" },
+      field("VASID", h("input", { id: "tps-vas", required: true })),
+      field("TPS", h("input", { id: "tps-value", type: "number", min: "0", step: "any", placeholder: "unlimited" })),
+      h("div", { class: "buttons" }, h("button", { type: "submit", class: "btn btn-primary", id: "tps-set" }, "Set TPS")),
+    );
+    const reportChoices = ["", "Retrieved", "Rejected", "Expired", "Deferred", "Indeterminate", "Forwarded", "Unrecognised", "PPSRejected", "Stalking", "Fail", "NoRecipient"];
+    const ruleForm = h(
+      "form",
+      { class: "control-form", id: "rule-form" },
+      field("Recipient", h("input", { id: "rule-recipient", placeholder: "01012345678, 010*, re:…" })),
+      field("VASID", h("input", { id: "rule-vas" })),
+      field("Subject", h("input", { id: "rule-subject", placeholder: "exact or glob" })),
+      field("Answer status", h("input", { id: "rule-status", type: "number", min: "1000", max: "9999", placeholder: "e.g. 4030" })),
+      field("Delay (s)", h("input", { id: "rule-delay", type: "number", min: "0", step: "any" })),
+      field("Report", h("select", { id: "rule-report" }, reportChoices.map((c) => h("option", { value: c }, c || "default")))),
+      field("Times", h("input", { id: "rule-times", type: "number", min: "1", placeholder: "every time" })),
+      h("div", { class: "buttons" }, h("button", { type: "submit", class: "btn btn-primary", id: "rule-add" }, "Add rule")),
+    );
+    const jsonForm = h(
+      "form",
+      { class: "control-form", id: "rule-json-form" },
+      h("textarea", { id: "rule-json", rows: "3", spellcheck: "false", placeholder: '{"recipient": "010*", "status": 4030, "times": 2}' }),
+      h("div", { class: "buttons" }, h("button", { type: "submit", class: "btn" }, "Add JSON rule")),
+    );
+    $("detail").replaceChildren(
+      h(
+        "div",
+        { class: "controls" },
+        h("div", { class: "detail-header" }, h("div", { class: "detail-title" }, h("h2", null, "Controls"), h("p", { class: "detail-meta" }, "The same actions as the admin API under /api/."))),
+        h("section", { class: "card" }, h("h3", null, "Overload (4030)"), h("p", { class: "muted" }, "Answer 4030 to every SubmitReq of a VASID (or of everyone) for a while."), overloadForm, notice("ov-notice"), h("ul", { class: "state-list", id: "ov-windows" })),
+        h("section", { class: "card" }, h("h3", null, "Contracted TPS"), h("p", { class: "muted" }, "Requests above the contract are answered 7103."), tpsForm, notice("tps-notice"), h("ul", { class: "state-list", id: "tps-list" })),
+        h("section", { class: "card" }, h("h3", null, "Rules"), h("p", { class: "muted" }, "The first matching rule decides the answer."), ruleForm, h("details", null, h("summary", null, "Rule as JSON"), jsonForm), notice("rule-notice"), h("ul", { class: "state-list", id: "rule-list" }), h("button", { type: "button", class: "btn btn-quiet", id: "rules-reset" }, "Remove every rule")),
+      ),
+    );
+    overloadForm.addEventListener("submit", (event) => {
+      event.preventDefault();
+      startOverload();
+    });
+    $("ov-end").addEventListener("click", endOverload);
+    tpsForm.addEventListener("submit", (event) => {
+      event.preventDefault();
+      setTps();
+    });
+    ruleForm.addEventListener("submit", (event) => {
+      event.preventDefault();
+      addRuleFromForm();
+    });
+    jsonForm.addEventListener("submit", (event) => {
+      event.preventDefault();
+      addRuleFromJson();
+    });
+    $("rules-reset").addEventListener("click", resetRules);
+    refreshControls();
+    state.timers.controls = setInterval(refreshOverload, 1000);
+  }
+
+  function stopControlsTimer() {
+    clearInterval(state.timers.controls);
+  }
+
+  async function refreshControls() {
+    await Promise.all([refreshOverload(), refreshTps(), refreshRules()]);
+  }
+
+  async function refreshOverload() {
+    const list = $("ov-windows");
+    if (!list) return;
+    try {
+      const data = await api("GET", "/api/overload");
+      list.replaceChildren(
+        ...data.windows.map((w) =>
+          h("li", { class: "window" }, h("span", { class: "badge cat-throttled" }, "4030"), " ", w.vas_id ? `VASID ${w.vas_id}` : "every VASID", h("span", { class: "muted" }, ` · ${w.seconds_left.toFixed(1)} s left`)),
+        ),
+      );
+    } catch (error) {
+      list.replaceChildren(h("li", { class: "bad" }, error.message));
+    }
+  }
+
+  async function refreshTps() {
+    const list = $("tps-list");
+    if (!list) return;
+    const data = await api("GET", "/api/tps");
+    const rows = Object.entries(data.contracts).map(([vas, tps]) =>
+      h("li", null, h("strong", null, vas || "(none)"), ` · ${tps === null ? "unlimited" : `${tps} TPS`}`, data.refused[vas] ? h("span", { class: "muted" }, ` · ${data.refused[vas]} refused`) : null),
+    );
+    if (data.default_tps !== null) rows.unshift(h("li", { class: "muted" }, `default: ${data.default_tps} TPS`));
+    list.replaceChildren(...rows);
+  }
+
+  function ruleText(rule) {
+    const match = [];
+    for (const key of ["recipient", "vas_id", "subject", "content_type"]) {
+      if (rule[key]) match.push(`${key}=${rule[key]}`);
+    }
+    const action = [];
+    if (rule.status !== null) action.push(`status ${rule.status}`);
+    if (rule.delay) action.push(`delay ${rule.delay}s`);
+    if (rule.report_status) action.push(`report ${rule.report_status}`);
+    if (rule.no_report) action.push("no report");
+    if (rule.overload) action.push("overload");
+    if (rule.http_status) action.push(`HTTP ${rule.http_status}`);
+    if (rule.times !== null) action.push(`${rule.times}×`);
+    return `${match.join(" ") || "any request"} → ${action.join(", ") || "default"} (hits ${rule.hits})`;
+  }
+
+  async function refreshRules() {
+    const list = $("rule-list");
+    if (!list) return;
+    const data = await api("GET", "/api/rules");
+    list.replaceChildren(
+      ...data.rules.map((rule) =>
+        h(
+          "li",
+          { class: "rule" },
+          h("code", null, rule.id),
+          " ",
+          ruleText(rule),
+          " ",
+          h("button", { type: "button", class: "btn btn-quiet btn-small", onclick: () => removeRule(rule.id) }, "Remove"),
+        ),
+      ),
+    );
+  }
+
+  async function startOverload() {
+    try {
+      const vas = $("ov-vas").value.trim();
+      const seconds = numberOrNull($("ov-seconds").value, "seconds");
+      await api("POST", "/api/overload", { vas_id: vas || null, seconds: seconds === null ? 60 : seconds });
+      say("ov-notice", `4030 window started for ${vas ? `VASID ${vas}` : "every VASID"}.`, true);
+      refreshOverload();
+    } catch (error) {
+      say("ov-notice", error.message, false);
+    }
+  }
+
+  async function endOverload() {
+    try {
+      const vas = $("ov-vas").value.trim();
+      await api("DELETE", vas ? `/api/overload?vas_id=${encodeURIComponent(vas)}` : "/api/overload");
+      say("ov-notice", vas ? `Window of ${vas} ended.` : "Every window ended.", true);
+      refreshOverload();
+    } catch (error) {
+      say("ov-notice", error.message, false);
+    }
+  }
+
+  async function setTps() {
+    try {
+      const vas = $("tps-vas").value.trim();
+      const tps = numberOrNull($("tps-value").value, "TPS");
+      await api("PUT", "/api/tps", { vas_id: vas, tps });
+      say("tps-notice", `${vas}: ${tps === null ? "unlimited" : `${tps} TPS`}.`, true);
+      refreshTps();
+    } catch (error) {
+      say("tps-notice", error.message, false);
+    }
+  }
+
+  async function addRule(rule) {
+    try {
+      const data = await api("POST", "/api/rules", rule);
+      say("rule-notice", `Rule ${data.ids.join(", ")} added.`, true);
+      refreshRules();
+      return true;
+    } catch (error) {
+      say("rule-notice", error.message, false);
+      return false;
+    }
+  }
+
+  async function addRuleFromForm() {
+    const rule = {};
+    try {
+      for (const [elementId, key] of [["rule-recipient", "recipient"], ["rule-vas", "vas_id"], ["rule-subject", "subject"]]) {
+        const value = $(elementId).value.trim();
+        if (value) rule[key] = value;
+      }
+      for (const [elementId, key] of [["rule-status", "status"], ["rule-delay", "delay"], ["rule-times", "times"]]) {
+        const value = numberOrNull($(elementId).value, key);
+        if (value !== null) rule[key] = value;
+      }
+      const report = $("rule-report").value;
+      if (report) rule.report_status = report;
+    } catch (error) {
+      say("rule-notice", error.message, false);
+      return;
+    }
+    if (await addRule(rule)) $("rule-form").reset();
+  }
+
+  async function addRuleFromJson() {
+    let rule;
+    try {
+      rule = JSON.parse($("rule-json").value);
+    } catch (error) {
+      say("rule-notice", `Not JSON: ${error.message}`, false);
+      return;
+    }
+    if (await addRule(rule)) $("rule-json").value = "";
+  }
+
+  async function removeRule(ruleId) {
+    try {
+      await api("DELETE", `/api/rules/${encodeURIComponent(ruleId)}`);
+      refreshRules();
+    } catch (error) {
+      say("rule-notice", error.message, false);
+    }
+  }
+
+  async function resetRules() {
+    try {
+      const data = await api("DELETE", "/api/rules");
+      say("rule-notice", `${plural(data.deleted, "rule")} removed.`, true);
+      refreshRules();
+    } catch (error) {
+      say("rule-notice", error.message, false);
+    }
+  }
+
+  // -- live updates ------------------------------------------------------------------------
+
+  function setLive(stateName, text) {
+    $("live").dataset.state = stateName;
+    $("live-text").textContent = text;
+  }
+
+  function onEvent(event) {
+    switch (event.type) {
+      case "request":
+        refreshList();
+        break;
+      case "report":
+        refreshList(300);
+        if (state.view === "message" && event.report && event.report.request_id === state.selected) {
+          debounce("detail", 300, loadDetail);
+        }
+        break;
+      case "deleted":
+        state.knownIds.delete(event.id);
+        if (state.view === "message" && event.id === state.selected) location.hash = "#/";
+        refreshList(0);
+        break;
+      case "cleared":
+        state.knownIds.clear();
+        if (state.view === "message") location.hash = "#/";
+        refreshList(0);
+        break;
+      case "overload":
+        if (state.view === "controls") refreshOverload();
+        break;
+      default:
+        break;
+    }
+  }
+
+  function connect() {
+    const source = new EventSource("/api/events");
+    source.addEventListener("open", () => {
+      setLive("live", "live");
+      refreshList(0); // catch up with anything missed while disconnected
+    });
+    source.addEventListener("error", () => setLive("down", "reconnecting"));
+    source.addEventListener("message", (message) => {
+      let event;
+      try {
+        event = JSON.parse(message.data);
+      } catch (_) {
+        return;
+      }
+      onEvent(event);
+    });
+  }
+
+  // -- start -------------------------------------------------------------------------------
+
+  async function loadInfo() {
+    try {
+      state.info = await api("GET", "/web-api/info");
+      const url = `${location.origin}${state.info.mm7_path}`;
+      $("endpoint").replaceChildren(
+        h("code", null, `POST ${url}`),
+        h("span", { class: "pill" }, state.info.profile),
+        state.info.time_scale !== 1 ? h("span", { class: "pill" }, `time ×${state.info.time_scale}`) : null,
+      );
+      $("empty-url").textContent = url;
+    } catch (_) {
+      state.info = null;
+    }
+  }
+
+  function start() {
+    $("filters").addEventListener("input", () => refreshList(250));
+    $("filters").addEventListener("submit", (event) => {
+      event.preventDefault();
+      refreshList(0);
+    });
+    $("filters").addEventListener("reset", () => setTimeout(() => refreshList(0), 0));
+    $("btn-controls").addEventListener("click", () => {
+      location.hash = state.view === "controls" ? "#/" : "#/controls";
+    });
+    $("btn-delete-all").addEventListener("click", deleteAll);
+    window.addEventListener("hashchange", route);
+    loadInfo().then(() => {
+      if (state.view === "controls") renderControls();
+    });
+    loadList();
+    route();
+    connect();
+  }
+
+  start();
+})();

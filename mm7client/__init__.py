@@ -7,6 +7,7 @@ The protocol core is sans-IO: :mod:`mm7client.model` (dataclasses), :mod:`mm7cli
 
 from __future__ import annotations
 
+from mm7client.client import MM7Client, SubmitResult, SyncMM7Client
 from mm7client.codec import EncodedMessage, Limits, decode, encode
 from mm7client.errors import BodyTooLargeError, MM7Error, ParseError, ValidationError
 from mm7client.model import (
@@ -48,6 +49,7 @@ __all__ = [
     "DeliveryReportResponse",
     "EncodedMessage",
     "Limits",
+    "MM7Client",
     "MM7Error",
     "MM7Message",
     "ParseError",
@@ -60,6 +62,8 @@ __all__ = [
     "Status",
     "SubmitRequest",
     "SubmitResponse",
+    "SubmitResult",
+    "SyncMM7Client",
     "ValidationError",
     "decode",
     "encode",

@@ -1,0 +1,319 @@
+"""``mm7 send``: send one MMS and print the normalized result.
+
+With ``--url`` it sends to that MMSC. Without, it starts an embedded mock MMSC and a receiver on
+127.0.0.1 (free ports), sends to the mock, waits for the delivery report to be received and
+stored, and prints both results - a demonstration that needs nothing else::
+
+    mm7 send --to 01012345678 --subject 안녕하세요 --text "MM7 예제 메시지입니다."
+    mm7 send --url https://mmsc.example/mm7 --to 01012345678 --text hi --image logo.jpg --json
+
+Options fall back to environment variables: ``MM7_URL``, ``MM7_VASP_ID``, ``MM7_VAS_ID``,
+``MM7_KISA_CODE``, ``MM7_CALLBACK``, ``MM7_USER``, ``MM7_PASSWORD``.
+
+Exit status: 0 accepted (and, when waited for, delivered); 1 a final failure (submit or report);
+2 invalid input (nothing was sent); 3 no delivery report within ``--report-timeout``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import mimetypes
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mm7client.client import SubmitResult
+    from mm7client.model import Part, SubmitRequest
+    from mm7client.receiver import StoredItem
+
+__all__ = ["add_parser", "main", "run"]
+
+#: Identities used only with the embedded mock (it accepts any VASID).
+DEMO_VASP_ID = "MM7DEMO"
+DEMO_VAS_ID = "MM7DEMO01"
+DEMO_KISA_CODE = "123456789"
+DEMO_CALLBACK = "15881234"
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_INVALID = 2
+EXIT_NO_REPORT = 3
+
+
+def add_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
+    """Register the ``send`` sub-command on ``subparsers``."""
+    env = os.environ.get
+    parser = subparsers.add_parser(
+        "send",
+        help="send one MMS and print the normalized result",
+        description="Send one MMS (SubmitReq) and print the normalized result. Without --url, "
+        "start an embedded mock MMSC and receiver on 127.0.0.1, send to it and also wait for "
+        "and print the delivery report.",
+        epilog="Exit status: 0 success, 1 final failure, 2 invalid input, 3 no report in time.",
+    )
+    parser.add_argument(
+        "--url", default=env("MM7_URL"), help="MMSC MM7 endpoint (default: embedded mock)"
+    )
+    parser.add_argument(
+        "--to", action="append", required=True, metavar="NUMBER", help="recipient (repeatable)"
+    )
+    parser.add_argument("--subject", help="subject")
+    parser.add_argument("--text", help="text part")
+    parser.add_argument(
+        "--image", action="append", default=[], metavar="FILE", help="JPEG image (repeatable)"
+    )
+    parser.add_argument(
+        "--file", action="append", default=[], metavar="FILE", help="any file part (repeatable)"
+    )
+    parser.add_argument("--profile", default="lgt", help="carrier profile (default lgt)")
+    parser.add_argument("--vasp-id", default=env("MM7_VASP_ID"), help="VASPID")
+    parser.add_argument("--vas-id", default=env("MM7_VAS_ID"), help="VASID")
+    parser.add_argument("--kisa-code", default=env("MM7_KISA_CODE"), help="KisaOrigCode (9 digits)")
+    parser.add_argument("--callback", default=env("MM7_CALLBACK"), help="callback number")
+    parser.add_argument("--user", default=env("MM7_USER"), help="HTTP Basic user")
+    parser.add_argument("--password", default=env("MM7_PASSWORD"), help="HTTP Basic password")
+    parser.add_argument("--ca-file", help="PEM file of CA certificates to trust")
+    parser.add_argument(
+        "--insecure", action="store_true", help="do not verify the TLS certificate (testing only)"
+    )
+    parser.add_argument("--timeout", type=float, default=30.0, help="seconds per HTTP request")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument(
+        "--no-report", action="store_true", help="do not request (or wait for) a delivery report"
+    )
+    parser.add_argument(
+        "--report-timeout",
+        type=float,
+        default=10.0,
+        help="seconds to wait for the delivery report (embedded mock; default 10)",
+    )
+    parser.set_defaults(func=run)
+
+
+def _parts(args: argparse.Namespace) -> list[Part]:
+    from mm7client.model import Part
+
+    parts: list[Part] = []
+    if args.text:
+        parts.append(Part.from_text(args.text))
+    for name in args.image:
+        path = Path(name)
+        parts.append(Part.jpeg(path.read_bytes(), filename=path.name))
+    for name in args.file:
+        path = Path(name)
+        media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        parts.append(Part.from_bytes(path.read_bytes(), media_type, filename=path.name))
+    return parts
+
+
+def _requests(args: argparse.Namespace, parts: list[Part]) -> list[SubmitRequest]:
+    """One SubmitReq for every recipient when the profile allows one per request, else one."""
+    from mm7client.model import SubmitRequest
+    from mm7client.profiles import get_profile
+
+    profile = get_profile(args.profile)
+    per_request = profile.max_recipients
+    groups = (
+        [[to] for to in args.to]
+        if per_request is not None and len(args.to) > per_request
+        else [list(args.to)]
+    )
+    return [
+        SubmitRequest(
+            to=group,
+            subject=args.subject,
+            content=list(parts),
+            delivery_report=not args.no_report,
+        )
+        for group in groups
+    ]
+
+
+def _submit_lines(request: SubmitRequest, result: SubmitResult) -> list[str]:
+    n = result.normalized
+    to = ", ".join(a.value for a in request.recipients)
+    said = n.status_text or n.result_message
+    lines = [
+        f"제출 결과 (submit) -> {to}: {n.category} [{n.origin_result} {said}]",
+        f"  convertResult {n.convert_result} · {n.explanation}",
+    ]
+    extra = f"  MessageID {result.message_id or '-'} · attempts {result.attempts}"
+    if result.http_status is not None:
+        extra += f" · HTTP {result.http_status}"
+    extra += f" · {result.elapsed * 1000:.0f} ms"
+    lines.append(extra)
+    if result.ambiguous:
+        lines.append("  주의: 전송 후 연결이 끊겨 접수 여부를 알 수 없음 (재전송하지 않았음)")
+    return lines
+
+
+def _report_lines(item: StoredItem) -> list[str]:
+    n = item.normalized
+    if n is None:
+        return [f"전달 보고 (report): {item.mm_status}/{item.status_text}"]
+    lines = [
+        f"전달 보고 (report) <- {item.recipient}: {n.category} "
+        f"[{n.origin_result} {n.result_message}]",
+        f"  convertResult {n.convert_result} · {n.explanation}",
+    ]
+    if n.spam_blocked:
+        lines.append("  스팸 차단: 전송은 차단되었으나 과금됨")
+    return lines
+
+
+def _report_dict(item: StoredItem) -> dict[str, Any]:
+    data: dict[str, Any] = item.normalized.to_dict() if item.normalized is not None else {}
+    data.update(
+        {
+            "messageId": item.message_id,
+            "recipient": item.recipient,
+            "mmStatus": item.mm_status,
+            "receivedAt": item.received_at.isoformat(),
+        }
+    )
+    return data
+
+
+async def _send_all(
+    args: argparse.Namespace,
+    url: str,
+    requests: list[SubmitRequest],
+    on_result: Callable[[Any, SubmitResult], Any] | None,
+) -> list[SubmitResult]:
+    from mm7client.client import MM7Client
+
+    async with MM7Client(
+        url,
+        profile=args.profile,
+        vasp_id=args.vasp_id,
+        vas_id=args.vas_id,
+        kisa_orig_code=args.kisa_code,
+        callback=args.callback,
+        username=args.user,
+        password=args.password if args.user else None,
+        verify_tls=not args.insecure,
+        ca_file=args.ca_file,
+        total_timeout=args.timeout,
+        on_result=on_result,
+    ) as client:
+        return [await client.submit(request) for request in requests]
+
+
+async def _embedded(
+    args: argparse.Namespace, requests: list[SubmitRequest]
+) -> tuple[list[SubmitResult], dict[str, list[StoredItem]], bool]:
+    """Send through an embedded mock MMSC; returns results, reports by MessageID, timed out."""
+    from mm7client.receiver import ReceiverServer, SqliteStore
+    from mockmmsc import MockMMSC, MockSettings
+
+    reports: dict[str, list[StoredItem]] = {}
+    arrived = asyncio.Event()
+
+    async def on_item(item: StoredItem) -> None:
+        if item.kind == "delivery_report" and item.message_id:
+            reports.setdefault(item.message_id, []).append(item)
+            arrived.set()
+
+    async with (
+        SqliteStore(":memory:") as store,
+        ReceiverServer(
+            store, host="127.0.0.1", port=0, on_item=on_item, profile=args.profile
+        ) as rx,
+    ):
+        settings = MockSettings(
+            host="127.0.0.1", port=0, profile=args.profile, time_scale=0.01, report_url=rx.url
+        )
+        async with MockMMSC(settings) as mock:
+            results = await _send_all(args, mock.url, requests, store.record_submit)
+            expected = {
+                r.message_id: len(q.recipients)
+                for q, r in zip(requests, results, strict=True)
+                if r.ok and r.message_id and q.delivery_report
+            }
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + args.report_timeout
+            while any(len(reports.get(m, [])) < n for m, n in expected.items()):
+                left = deadline - loop.time()
+                if left <= 0:
+                    return results, reports, True
+                arrived.clear()
+                try:
+                    await asyncio.wait_for(arrived.wait(), left)
+                except TimeoutError:
+                    continue
+            return results, reports, False
+
+
+def run(args: argparse.Namespace) -> int:
+    """Send, print, and return the exit status (see the module documentation)."""
+    from mm7client.errors import ValidationError
+
+    embedded = not args.url
+    if embedded:
+        args.vasp_id = args.vasp_id or DEMO_VASP_ID
+        args.vas_id = args.vas_id or DEMO_VAS_ID
+        args.kisa_code = args.kisa_code or DEMO_KISA_CODE
+        args.callback = args.callback or DEMO_CALLBACK
+    if args.user and args.password is None:
+        sys.stderr.write("mm7 send: --user needs --password (or MM7_PASSWORD)\n")
+        return EXIT_INVALID
+    try:
+        parts = _parts(args)
+        requests = _requests(args, parts)
+        reports: dict[str, list[StoredItem]] = {}
+        timed_out = False
+        if embedded:
+            results, reports, timed_out = asyncio.run(_embedded(args, requests))
+        else:
+            results = asyncio.run(_send_all(args, args.url, requests, None))
+    except (OSError, ValidationError, ValueError) as exc:
+        sys.stderr.write(f"mm7 send: {exc}\n")
+        return EXIT_INVALID
+    status = EXIT_OK
+    out: list[dict[str, Any]] = []
+    lines: list[str] = []
+    for request, result in zip(requests, results, strict=True):
+        items = reports.get(result.message_id or "", [])
+        if not result.ok:
+            status = EXIT_FAILED
+        for item in items:
+            if item.normalized is None or item.normalized.category.value != "success":
+                status = EXIT_FAILED
+        data = result.to_dict()
+        data["to"] = [a.value for a in request.recipients]
+        data["report"] = [_report_dict(i) for i in items] if items else None
+        out.append(data)
+        lines.extend(_submit_lines(request, result))
+        for item in items:
+            lines.extend(_report_lines(item))
+        if embedded and result.ok and request.delivery_report and not items:
+            lines.append(f"전달 보고 (report): {args.report_timeout:g} 초 안에 받지 못함")
+        elif not embedded and result.ok and request.delivery_report:
+            lines.append("전달 보고 (report): MMSC에 등록된 보고 URL로 전송됨 (mm7 receive)")
+    if timed_out and status == EXIT_OK:
+        status = EXIT_NO_REPORT
+    if args.json:
+        payload: Any = out[0] if len(out) == 1 else out
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+    else:
+        sys.stdout.write("\n".join(lines) + "\n")
+    return status
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``send`` stand-alone (``python -m mm7client.cli.send --to 01012345678``)."""
+    parser = argparse.ArgumentParser(prog="mm7")
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    add_parser(subparsers)
+    args = parser.parse_args(["send", *(sys.argv[1:] if argv is None else argv)])
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,672 @@
+"""The sending client: :class:`MM7Client` (asyncio) and :class:`SyncMM7Client` (for scripts).
+
+One aiohttp session per client; every message goes through the sans-IO codec and comes back as
+a :class:`SubmitResult` holding the normalized result (:mod:`mm7client.codes`)::
+
+    async with MM7Client("https://mmsc.example/mm7", vasp_id="VASP", vas_id="VAS",
+                         kisa_orig_code="123456789", callback="15881234") as client:
+        result = await client.submit(SubmitRequest(to=["01012345678"], subject="안녕하세요",
+                                                   content=[Part.from_text("본문")]))
+        print(result.normalized.convert_result, result.message_id)
+
+Carrier status codes never raise; failures below MM7 come back as normalized transport results;
+an invalid message raises :class:`~mm7client.errors.ValidationError` before anything is sent.
+
+Throttling, per VASID (the request's ``vas_id``, the ``vas_id`` argument, or the client's):
+
+* 4030 pauses the VASID (the normalized result's pause, 60 s, or ``RetryPolicy.pause_seconds``);
+  every send for it waits, then the refused message is resent automatically.
+* 7103 lowers the VASID's TPS limiter (which recovers gradually) and resends the message.
+* ``retry`` results (4006, 3000, timeouts, connection errors...) are resent after an
+  exponential backoff with jitter, each time with a new TransactionID.
+* A connection lost after the request was sent is final and flagged ``ambiguous``: the MMSC may
+  have accepted it, so it is not resent (unless ``RetryPolicy.retry_ambiguous``).
+
+The caller gets one final result per message, with the number of attempts. Every decision is
+logged (logger ``mm7client.client`` / ``mm7client.throttle``) and counted in :attr:`stats`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import random
+import ssl
+import time
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from yarl import URL
+
+from mm7client.codec import EncodedMessage, Limits, decode, encode, new_transaction_id
+from mm7client.codes import (
+    Category,
+    CodeTable,
+    NormalizedResult,
+    TransportFailure,
+    normalize_submit_status,
+    normalize_transport_failure,
+)
+from mm7client.errors import ParseError, ValidationError
+from mm7client.model import (
+    Address,
+    CancelRequest,
+    MM7Message,
+    ReplaceRequest,
+    Response,
+    SoapFault,
+    Status,
+    SubmitRequest,
+    SubmitResponse,
+)
+from mm7client.profiles import CarrierProfile, get_profile
+from mm7client.throttle import (
+    Clock,
+    MonotonicClock,
+    RetryPolicy,
+    ThrottleRegistry,
+    VasStats,
+    VasThrottle,
+)
+from mm7client.transport import HttpReply, HttpTransport, TransportError
+
+__all__ = ["MM7Client", "ResultHook", "SubmitManyItem", "SubmitResult", "SyncMM7Client"]
+
+logger = logging.getLogger(__name__)
+
+#: Called once per final result: ``(the request as sent, its result)``.
+ResultHook = Callable[[Any, "SubmitResult"], Awaitable[None]]
+
+_Request = TypeVar("_Request", SubmitRequest, CancelRequest, ReplaceRequest)
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitResult:
+    """The final result of one message (SubmitReq, CancelReq or ReplaceReq).
+
+    Attributes:
+        normalized: the normalized result (carrier status, SOAP fault status or transport
+            failure); ``normalized.category`` says what happened.
+        message_id: the MessageID the MMSC assigned (SubmitRsp), else ``None``.
+        status: the raw ``<Status>`` of the last answer (``None`` without an MM7 answer).
+        http_status: the HTTP status of the last answer (``None`` without one).
+        attempts: HTTP requests made for this message (1 when the first answer was final).
+        transaction_id: the TransactionID of the last attempt.
+        elapsed: seconds from the call to the final result (waits and retries included).
+        ambiguous: the connection dropped after the request was sent: the MMSC may have
+            accepted the message; it was not resent.
+        vas_id: the VASID the message was sent (and throttled) under.
+        fault: the SOAP fault of the last answer, if it was one.
+        operation: ``"SubmitReq"``, ``"CancelReq"`` or ``"ReplaceReq"``.
+    """
+
+    normalized: NormalizedResult
+    message_id: str | None = None
+    status: Status | None = None
+    http_status: int | None = None
+    attempts: int = 1
+    transaction_id: str | None = None
+    elapsed: float = 0.0
+    ambiguous: bool = False
+    vas_id: str | None = None
+    fault: SoapFault | None = None
+    operation: str = "SubmitReq"
+
+    @property
+    def category(self) -> Category:
+        """The normalized category (success / failed / retry / throttled / unknown)."""
+        return self.normalized.category
+
+    @property
+    def ok(self) -> bool:
+        """True when the MMSC accepted the message."""
+        return self.normalized.category is Category.SUCCESS
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly: the seed table's columns (``NormalizedResult.to_dict``) and ours."""
+        data = self.normalized.to_dict()
+        data.update(
+            {
+                "messageId": self.message_id,
+                "statusCode": self.status.code if self.status is not None else None,
+                "httpStatus": self.http_status,
+                "attempts": self.attempts,
+                "transactionId": self.transaction_id,
+                "elapsed": round(self.elapsed, 6),
+                "ambiguous": self.ambiguous,
+                "vasId": self.vas_id,
+                "operation": self.operation,
+            }
+        )
+        if self.fault is not None:
+            data["fault"] = {
+                "faultcode": self.fault.fault_code,
+                "faultstring": self.fault.fault_string,
+            }
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitManyItem:
+    """One outcome of :meth:`MM7Client.submit_many`, tied to its input.
+
+    Attributes:
+        index: position of the request in the input.
+        request: the request as given.
+        result: its final result; ``None`` when the request was invalid.
+        error: the :class:`~mm7client.errors.ValidationError` of an invalid request (nothing
+            was sent for it).
+    """
+
+    index: int
+    request: SubmitRequest
+    result: SubmitResult | None
+    error: ValidationError | None = None
+
+
+@dataclass(slots=True)
+class _Attempt:
+    normalized: NormalizedResult
+    transaction_id: str
+    message_id: str | None = None
+    status: Status | None = None
+    http_status: int | None = None
+    ambiguous: bool = False
+    fault: SoapFault | None = None
+
+
+def _redact(url: str) -> tuple[str, str | None, str | None]:
+    """The URL without userinfo, and the user / password it held."""
+    parsed = URL(url)
+    if parsed.user is None and parsed.password is None:
+        return url, None, None
+    return str(parsed.with_user(None)), parsed.user, parsed.password
+
+
+class MM7Client:
+    """An asyncio MM7 client (VASP -> MMSC) over one pooled aiohttp session.
+
+    Args:
+        url: the MMSC's MM7 endpoint (credentials in the URL are moved to HTTP Basic auth).
+        profile: carrier profile name or :class:`~mm7client.profiles.CarrierProfile`
+            (default ``"lgt"``).
+        vasp_id / vas_id / kisa_orig_code / callback / sender_address: defaults filled into
+            every request that lacks them.
+        username / password: HTTP Basic credentials (the password also fills ``auth_password``
+            where the profile carries one in the envelope). Never logged.
+        tps: contracted TPS, one value for every VASID or a ``{vas_id: tps}`` mapping
+            (``None``: unlimited until the MMSC answers 7103).
+        clock: the :class:`~mm7client.throttle.Clock` for waits (a ``FakeClock`` in tests).
+        on_result: ``async (request, result)`` called once per final result (e.g. the
+            receiver store's ``record_submit``).
+        retry: the :class:`~mm7client.throttle.RetryPolicy` (budgets, backoff, 4030 pause).
+        concurrency: default number of messages in flight in :meth:`submit_many`.
+        verify_tls / ca_file / ssl_context: TLS settings (verification on by default).
+        connect_timeout / total_timeout: seconds.
+        max_connections: connection pool size.
+        limits: size limits when decoding answers.
+        table: a code table replacing the shipped LGT one.
+        seed: seed of the backoff jitter (for reproducible tests).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        profile: str | CarrierProfile = "lgt",
+        vasp_id: str | None = None,
+        vas_id: str | None = None,
+        kisa_orig_code: str | None = None,
+        callback: str | None = None,
+        sender_address: str | Address | None = None,
+        username: str | None = None,
+        password: str | None = None,
+        tps: float | Mapping[str, float] | None = None,
+        clock: Clock | None = None,
+        on_result: ResultHook | None = None,
+        retry: RetryPolicy | None = None,
+        concurrency: int = 16,
+        verify_tls: bool = True,
+        ca_file: str | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+        connect_timeout: float = 10.0,
+        total_timeout: float = 30.0,
+        max_connections: int = 100,
+        limits: Limits | None = None,
+        table: CodeTable | None = None,
+        seed: int | None = None,
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError(f"concurrency={concurrency!r}: must be at least 1")
+        clean_url, url_user, url_password = _redact(url)
+        if username is None and url_user is not None:
+            username, password = url_user, url_password or ""
+        self.url = clean_url
+        self.profile = get_profile(profile)
+        self.vasp_id = vasp_id
+        self.vas_id = vas_id
+        self.kisa_orig_code = kisa_orig_code
+        self.callback = callback
+        self.sender_address = (
+            Address(sender_address) if isinstance(sender_address, str) else sender_address
+        )
+        self.username = username
+        self._password = password
+        self.clock: Clock = clock or MonotonicClock()
+        self.on_result = on_result
+        self.retry = retry or RetryPolicy()
+        self.concurrency = concurrency
+        self.limits = limits or Limits(max_body_bytes=2 * 1024 * 1024)
+        self.table = table
+        self._rng = random.Random(seed)
+        self._throttles = ThrottleRegistry(self.clock, tps)
+        self.transport = HttpTransport(
+            clean_url,
+            username=username,
+            password=password if username is not None else None,
+            verify_tls=verify_tls,
+            ca_file=ca_file,
+            ssl_context=ssl_context,
+            connect_timeout=connect_timeout,
+            total_timeout=total_timeout,
+            max_connections=max_connections,
+            max_response_bytes=self.limits.max_body_bytes,
+        )
+
+    def __repr__(self) -> str:
+        user = f", user={self.username!r}" if self.username is not None else ""
+        return (
+            f"MM7Client({self.url!r}, profile={self.profile.name!r}, vasp_id={self.vasp_id!r}, "
+            f"vas_id={self.vas_id!r}{user})"
+        )
+
+    async def __aenter__(self) -> MM7Client:
+        await self.transport.open()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Close the HTTP session."""
+        await self.transport.close()
+
+    # -- statistics ------------------------------------------------------------------------
+
+    @property
+    def stats(self) -> dict[str, VasStats]:
+        """Counters per VASID (live objects): sent, paused, throttled_7103, retries, results."""
+        return self._throttles.stats()
+
+    def stats_dict(self) -> dict[str, dict[str, Any]]:
+        """:attr:`stats` as plain JSON-friendly dicts."""
+        return {vas: stats.as_dict() for vas, stats in self.stats.items()}
+
+    def throttle_of(self, vas_id: str | None = None) -> VasThrottle:
+        """The throttling state of ``vas_id`` (default: the client's VASID)."""
+        return self._throttles.get(vas_id or self.vas_id or "")
+
+    # -- public operations -----------------------------------------------------------------
+
+    async def submit(self, request: SubmitRequest, *, vas_id: str | None = None) -> SubmitResult:
+        """Send a SubmitReq; returns its one final result (retries and waits included).
+
+        ``vas_id`` overrides the request's and the client's VASID (on the wire and for
+        throttling). Raises :class:`~mm7client.errors.ValidationError` for an invalid message,
+        before anything is sent.
+        """
+        vas = vas_id or request.vas_id or self.vas_id
+        filled = self._fill(
+            request,
+            vasp_id=self.vasp_id,
+            vas_id=vas,
+            kisa_orig_code=self.kisa_orig_code,
+            callback=self.callback,
+            sender_address=self.sender_address,
+            auth_password=self._password,
+        )
+        if vas_id is not None:
+            filled = dataclasses.replace(filled, vas_id=vas_id)
+        return await self._send(filled, vas or "", "SubmitReq")
+
+    async def cancel(
+        self, request: CancelRequest | str, *, vas_id: str | None = None
+    ) -> SubmitResult:
+        """Send a CancelReq (a request or just the MessageID to cancel)."""
+        if isinstance(request, str):
+            request = CancelRequest(message_id=request)
+        vas = vas_id or request.vas_id or self.vas_id
+        filled = self._fill(
+            request,
+            vasp_id=self.vasp_id,
+            vas_id=vas,
+            sender_address=self.sender_address,
+            auth_password=self._password,
+        )
+        if vas_id is not None:
+            filled = dataclasses.replace(filled, vas_id=vas_id)
+        return await self._send(filled, vas or "", "CancelReq")
+
+    async def replace(self, request: ReplaceRequest, *, vas_id: str | None = None) -> SubmitResult:
+        """Send a ReplaceReq (new content for a submitted MessageID)."""
+        vas = vas_id or request.vas_id or self.vas_id
+        filled = self._fill(request, vasp_id=self.vasp_id, vas_id=vas, auth_password=self._password)
+        if vas_id is not None:
+            filled = dataclasses.replace(filled, vas_id=vas_id)
+        return await self._send(filled, vas or "", "ReplaceReq")
+
+    async def submit_many(
+        self,
+        requests: Iterable[SubmitRequest] | AsyncIterable[SubmitRequest],
+        *,
+        concurrency: int | None = None,
+        vas_id: str | None = None,
+    ) -> AsyncIterator[SubmitManyItem]:
+        """Send many SubmitReqs, at most ``concurrency`` at a time; yield in completion order.
+
+        Each :class:`SubmitManyItem` carries the input's index and the request; an invalid
+        request yields an item with its ``error`` (nothing was sent for it) instead of
+        stopping the others. Input is read lazily, so a generator of millions is fine.
+        Leaving the loop early cancels the messages still in flight.
+        """
+        limit = concurrency or self.concurrency
+        if limit < 1:
+            raise ValueError(f"concurrency={limit!r}: must be at least 1")
+        source = _aiter(requests)
+        pending: dict[asyncio.Task[SubmitManyItem], int] = {}
+        index = 0
+        exhausted = False
+
+        async def one(i: int, request: SubmitRequest) -> SubmitManyItem:
+            try:
+                result = await self.submit(request, vas_id=vas_id)
+            except ValidationError as exc:
+                return SubmitManyItem(i, request, None, exc)
+            return SubmitManyItem(i, request, result)
+
+        try:
+            while True:
+                while not exhausted and len(pending) < limit:
+                    try:
+                        request = await anext(source)
+                    except StopAsyncIteration:
+                        exhausted = True
+                        break
+                    task = asyncio.ensure_future(one(index, request))
+                    pending[task] = index
+                    index += 1
+                if not pending:
+                    return
+                done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    del pending[task]
+                    yield task.result()
+        finally:
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)
+
+    # -- internals -------------------------------------------------------------------------
+
+    @staticmethod
+    def _fill(request: _Request, **defaults: Any) -> _Request:
+        changes = {
+            name: value
+            for name, value in defaults.items()
+            if value is not None and getattr(request, name, None) is None
+        }
+        return dataclasses.replace(request, **changes) if changes else request
+
+    def _encode(self, message: MM7Message, *, fresh: bool) -> tuple[MM7Message, EncodedMessage]:
+        if fresh:
+            message = dataclasses.replace(message, transaction_id=new_transaction_id())
+        return message, encode(message, self.profile)
+
+    async def _send(self, message: _Request, vas_id: str, operation: str) -> SubmitResult:
+        started = self.clock.now()
+        wall = time.perf_counter()
+        # encoding validates: an invalid message raises here, before anything is sent
+        sent_message, encoded = self._encode(message, fresh=False)
+        throttle = self._throttles.get(vas_id)
+        stats = throttle.stats
+        policy = self.retry
+        attempts = retries = throttled = 0
+        while True:
+            await throttle.before_send()
+            attempts += 1
+            stats.sent += 1
+            attempt = await self._exchange(encoded)
+            normalized = attempt.normalized
+            category = normalized.category
+            code = normalized.origin_result
+            again = False
+            retryable = category is Category.RETRY or (
+                attempt.ambiguous and policy.retry_ambiguous and category is Category.UNKNOWN
+            )
+            if category is Category.THROTTLED:
+                if normalized.pause_seconds is not None:
+                    pause = (
+                        policy.pause_seconds
+                        if policy.pause_seconds is not None
+                        else normalized.pause_seconds
+                    )
+                    throttle.pause(pause)
+                else:
+                    throttle.slow_down()
+                if throttled < policy.max_throttled_resends:
+                    throttled += 1
+                    stats.throttled_resends += 1
+                    again = True
+                    logger.info(
+                        "%s tid=%s VASID %s throttled (%s): resend %d of %d",
+                        operation,
+                        attempt.transaction_id,
+                        vas_id,
+                        code,
+                        throttled,
+                        policy.max_throttled_resends,
+                    )
+                    if normalized.pause_seconds is None and policy.throttle_retry_delay:
+                        await self.clock.sleep(policy.throttle_retry_delay)
+            elif retryable and retries + 1 < policy.max_attempts:
+                retries += 1
+                stats.retries += 1
+                again = True
+                delay = policy.backoff(retries, self._rng)
+                logger.info(
+                    "%s tid=%s VASID %s got %s (%s): retry %d of %d in %.3f s",
+                    operation,
+                    attempt.transaction_id,
+                    vas_id,
+                    code,
+                    normalized.status_text,
+                    retries,
+                    policy.max_attempts - 1,
+                    delay,
+                )
+                await self.clock.sleep(delay)
+            if again:
+                sent_message, encoded = self._encode(message, fresh=True)
+                continue
+            result = SubmitResult(
+                normalized=normalized,
+                message_id=attempt.message_id,
+                status=attempt.status,
+                http_status=attempt.http_status,
+                attempts=attempts,
+                transaction_id=attempt.transaction_id,
+                elapsed=max(self.clock.now() - started, time.perf_counter() - wall),
+                ambiguous=attempt.ambiguous,
+                vas_id=vas_id or None,
+                fault=attempt.fault,
+                operation=operation,
+            )
+            stats.results[str(category)] += 1
+            if attempt.ambiguous:
+                stats.ambiguous += 1
+                logger.warning(
+                    "%s tid=%s VASID %s: connection lost after sending, outcome unknown "
+                    "(not resent)",
+                    operation,
+                    attempt.transaction_id,
+                    vas_id,
+                )
+            logger.debug(
+                "%s tid=%s VASID %s final: %s %s after %d attempt(s)",
+                operation,
+                attempt.transaction_id,
+                vas_id,
+                code,
+                category,
+                attempts,
+            )
+            if self.on_result is not None:
+                try:
+                    await self.on_result(sent_message, result)
+                except Exception:
+                    logger.exception("on_result hook failed for tid=%s", attempt.transaction_id)
+            return result
+
+    async def _exchange(self, encoded: EncodedMessage) -> _Attempt:
+        """One HTTP round trip, normalized."""
+        tid = encoded.transaction_id
+        try:
+            reply = await self.transport.post(encoded.body, encoded.content_type)
+        except TransportError as exc:
+            logger.debug("tid=%s transport failure: %s", tid, exc)
+            return _Attempt(
+                normalize_transport_failure(exc.kind, exc.detail, table=self.table),
+                tid,
+                ambiguous=exc.ambiguous,
+            )
+        return self._read_reply(reply, tid)
+
+    def _transport_result(self, reply: HttpReply, tid: str, detail: str) -> _Attempt:
+        kind = TransportFailure.HTTP_ERROR if reply.status >= 400 else TransportFailure.UNPARSEABLE
+        return _Attempt(
+            normalize_transport_failure(kind, f"HTTP {reply.status}: {detail}", table=self.table),
+            tid,
+            http_status=reply.status,
+        )
+
+    def _read_reply(self, reply: HttpReply, tid: str) -> _Attempt:
+        try:
+            answer = decode(reply.body, reply.content_type, self.limits)
+        except ParseError as exc:
+            return self._transport_result(reply, tid, _short(str(exc)))
+        if isinstance(answer, SoapFault):
+            if answer.status is None:
+                return self._transport_result(
+                    reply, tid, _short(f"SOAP fault {answer.fault_code}: {answer.fault_string}")
+                )
+            status = answer.status
+            return _Attempt(
+                normalize_submit_status(status.code, status.text, table=self.table),
+                tid,
+                status=status,
+                http_status=reply.status,
+                fault=answer,
+            )
+        if not isinstance(answer, Response):
+            return self._transport_result(
+                reply, tid, f"unexpected {type(answer).__name__} in answer"
+            )
+        if answer.transaction_id and answer.transaction_id != tid:
+            logger.warning(
+                "answer TransactionID %r does not match the request's %r",
+                answer.transaction_id,
+                tid,
+            )
+        status = answer.status
+        return _Attempt(
+            normalize_submit_status(status.code, status.text, table=self.table),
+            tid,
+            message_id=answer.message_id if isinstance(answer, SubmitResponse) else None,
+            status=status,
+            http_status=reply.status,
+        )
+
+
+def _short(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+async def _aiter(
+    items: Iterable[SubmitRequest] | AsyncIterable[SubmitRequest],
+) -> AsyncIterator[SubmitRequest]:
+    if isinstance(items, AsyncIterable):
+        async for item in items:
+            yield item
+    else:
+        for item in items:
+            yield item
+
+
+class SyncMM7Client:
+    """A blocking facade of :class:`MM7Client` for scripts (not for use inside an event loop).
+
+    Takes the same arguments; use it as a context manager::
+
+        with SyncMM7Client(url, vasp_id="VASP", vas_id="VAS", kisa_orig_code="123456789") as c:
+            print(c.submit(SubmitRequest(to=["01012345678"], subject="hi")).normalized)
+    """
+
+    def __init__(self, url: str, **options: Any) -> None:
+        self._runner = asyncio.Runner()
+        self.client = MM7Client(url, **options)
+
+    def __repr__(self) -> str:
+        return f"Sync{self.client!r}"
+
+    def __enter__(self) -> SyncMM7Client:
+        self._runner.run(self.client.transport.open())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the client and its event loop."""
+        try:
+            self._runner.run(self.client.close())
+        finally:
+            self._runner.close()
+
+    @property
+    def stats(self) -> dict[str, VasStats]:
+        """Counters per VASID."""
+        return self.client.stats
+
+    def submit(self, request: SubmitRequest, *, vas_id: str | None = None) -> SubmitResult:
+        """:meth:`MM7Client.submit`, blocking."""
+        return self._runner.run(self.client.submit(request, vas_id=vas_id))
+
+    def cancel(self, request: CancelRequest | str, *, vas_id: str | None = None) -> SubmitResult:
+        """:meth:`MM7Client.cancel`, blocking."""
+        return self._runner.run(self.client.cancel(request, vas_id=vas_id))
+
+    def replace(self, request: ReplaceRequest, *, vas_id: str | None = None) -> SubmitResult:
+        """:meth:`MM7Client.replace`, blocking."""
+        return self._runner.run(self.client.replace(request, vas_id=vas_id))
+
+    def submit_many(
+        self,
+        requests: Iterable[SubmitRequest],
+        *,
+        concurrency: int | None = None,
+        vas_id: str | None = None,
+    ) -> list[SubmitManyItem]:
+        """:meth:`MM7Client.submit_many`, collected into a list (completion order)."""
+
+        async def collect() -> list[SubmitManyItem]:
+            return [
+                item
+                async for item in self.client.submit_many(
+                    requests, concurrency=concurrency, vas_id=vas_id
+                )
+            ]
+
+        return self._runner.run(collect())

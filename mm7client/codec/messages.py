@@ -28,9 +28,11 @@ from mm7client.codec.soap import (
     child_text,
     children,
     element_text,
+    index_children,
     local_name,
     parse_xml,
     python_codec,
+    text_of,
     xml_escape,
 )
 from mm7client.codec.validate import validate_replace, validate_submit
@@ -794,18 +796,25 @@ def _read_recipients(element: etree._Element | None) -> dict[str, list[Address]]
     return result
 
 
-def _read_status(op: etree._Element) -> Status:
-    status = child(op, "Status")
-    source = status if status is not None else op
-    code = child_text(source, "StatusCode")
+def _read_status(op: etree._Element, fields: dict[str, etree._Element] | None = None) -> Status:
+    """The Status of a response; ``fields`` is the operation's child index when known.
+
+    Accepts the standard nested form and carriers' flat, out-of-order form (StatusCode and
+    StatusText directly under the operation).
+    """
+    if fields is None:
+        fields = index_children(op)
+    status = fields.get("Status")
+    inner = index_children(status) if status is not None else fields
+    code = text_of(inner.get("StatusCode"))
     if code is None and status is not None:
-        code = child_text(op, "StatusCode")
+        code = text_of(fields.get("StatusCode"))
     if code is None:
         raise ParseError(f"{local_name(op.tag)} without StatusCode", status_code=4004)
-    text = child_text(source, "StatusText")
+    text = text_of(inner.get("StatusText"))
     if text is None and status is not None:
-        text = child_text(op, "StatusText")
-    details = element_text(child(source, "Details"))
+        text = text_of(fields.get("StatusText"))
+    details = element_text(inner.get("Details"))
     return Status(code, text, details or None)
 
 
@@ -987,12 +996,17 @@ def _response_decoder(
     def decode_response(
         op: etree._Element, common: dict[str, Any], parts: list[MimePart], limits: Limits
     ) -> MM7Message:
-        extra: dict[str, Any] = {}
+        fields = index_children(op)
+        status = _read_status(op, fields)
         if kind is SubmitResponse:
-            extra["message_id"] = child_text(op, "MessageID")
-        elif kind is DeliverResponse:
-            extra["service_code"] = child_text(op, "ServiceCode")
-        return kind(**common, status=_read_status(op), **extra)
+            return SubmitResponse(
+                **common, status=status, message_id=text_of(fields.get("MessageID"))
+            )
+        if kind is DeliverResponse:
+            return DeliverResponse(
+                **common, status=status, service_code=text_of(fields.get("ServiceCode"))
+            )
+        return kind(**common, status=status)
 
     return decode_response
 
@@ -1049,8 +1063,9 @@ def decode_envelope(
     root = parse_xml(envelope, charset, limits)
     if local_name(root.tag) != "Envelope":
         raise ParseError(f"not a SOAP envelope: root element is {local_name(root.tag)!r}")
-    header = child(root, "Header")
-    body = child(root, "Body")
+    top = index_children(root)
+    header = top.get("Header")
+    body = top.get("Body")
     if body is None:
         raise ParseError("SOAP envelope without Body")
     operation = next(children(body), None)

@@ -9,6 +9,7 @@ unbounded memory or time (too many parts, too deep nesting, oversized bodies).
 from __future__ import annotations
 
 import binascii
+import functools
 import re
 import secrets
 from collections.abc import Iterable, Mapping
@@ -111,6 +112,13 @@ def parse_content_type(value: str) -> tuple[str, dict[str, str]]:
 
     Quoted values are unquoted; parameter names are lower-cased. Never raises.
     """
+    if len(value) > 1024:
+        return _parse_content_type(value)
+    media, params = _cached_content_type(value)
+    return media, dict(params)
+
+
+def _parse_content_type(value: str) -> tuple[str, dict[str, str]]:
     main, _, rest = value.partition(";")
     params: dict[str, str] = {}
     if rest:
@@ -122,12 +130,34 @@ def parse_content_type(value: str) -> tuple[str, dict[str, str]]:
     return main.strip().lower(), params
 
 
+_BASE64_LINE = re.compile(rb".{1,76}")
+
+
+# peers send the same few Content-Type values over and over
+_cached_content_type = functools.lru_cache(maxsize=256)(_parse_content_type)
+
+
 def encode_base64_lines(data: bytes) -> bytes:
-    """Base64 with CRLF line breaks every 76 characters (RFC 2045)."""
+    """Base64 with CRLF line breaks every 76 characters (RFC 2045).
+
+    Large inputs are cached (a few entries): a bulk send of one image to many recipients - one
+    SubmitReq each on LGT - encodes it once.
+    """
+    if len(data) >= _CACHE_MIN_BYTES:
+        return _cached_base64_lines(data)
+    return _base64_lines(data)
+
+
+def _base64_lines(data: bytes) -> bytes:
     encoded = binascii.b2a_base64(data, newline=False)
     if len(encoded) <= 76:
         return encoded
-    return CRLF.join([encoded[i : i + 76] for i in range(0, len(encoded), 76)])
+    # base64 holds no line breaks, so "." matches every character
+    return CRLF.join(_BASE64_LINE.findall(encoded))
+
+
+_CACHE_MIN_BYTES = 4096
+_cached_base64_lines = functools.lru_cache(maxsize=8)(_base64_lines)
 
 
 def build_part(headers: Iterable[tuple[str, str]], body: bytes) -> bytes:

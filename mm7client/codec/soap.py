@@ -9,6 +9,7 @@ escaping: the per-message hot path does not build trees.
 from __future__ import annotations
 
 import codecs
+import functools
 import re
 import threading
 from collections.abc import Iterator
@@ -28,9 +29,11 @@ __all__ = [
     "child",
     "child_text",
     "children",
+    "index_children",
     "local_name",
     "parse_xml",
     "python_codec",
+    "text_of",
     "xml_escape",
 ]
 
@@ -65,6 +68,11 @@ def python_codec(label: str | None) -> str | None:
     """The Python codec for a charset label, or ``None`` when the label is unknown."""
     if not label:
         return None
+    return _python_codec(label)
+
+
+@functools.lru_cache(maxsize=128)
+def _python_codec(label: str) -> str | None:
     key = label.strip().strip('"').lower()
     alias = _CHARSET_ALIASES.get(key)
     if alias is not None:
@@ -109,7 +117,7 @@ def parse_xml(
     """
     if len(data) > limits.max_xml_bytes:
         raise BodyTooLargeError("XML document", len(data), limits.max_xml_bytes)
-    if _DOCTYPE.search(data):
+    if b"<!" in data and _DOCTYPE.search(data):
         raise ParseError("XML with a DOCTYPE or ENTITY declaration is refused")
     declared: str | None = None
     decl = _XML_DECL.match(data)
@@ -134,9 +142,17 @@ def parse_xml(
                 if label is not None or _is_utf8(data):
                     raise
                 # no charset anywhere and not UTF-8: Korean peers mean EUC-KR
-                root = _parse_text(data.decode("cp949"), decl)
+                korean = _encoding_parser("cp949")
+                if korean is not None:
+                    root = etree.fromstring(data, korean)
+                else:
+                    root = _parse_text(data.decode("cp949"), decl)
         else:
-            root = _parse_text(data.decode(codec or "utf-8"), decl)
+            parser = _encoding_parser(codec or "utf-8")
+            if parser is not None:
+                root = etree.fromstring(data, parser)
+            else:
+                root = _parse_text(data.decode(codec or "utf-8"), decl)
     except UnicodeDecodeError as exc:
         raise ParseError(f"XML is not valid {codec}: {exc}") from exc
     except (etree.XMLSyntaxError, ValueError) as exc:
@@ -150,6 +166,42 @@ def parse_xml(
     if data.count(b"<") > limits.max_xml_depth:
         _check_depth(root, limits.max_xml_depth)
     return root
+
+
+# Python codec -> the name libxml2 (iconv) knows; parsing bytes there skips a Python decode and
+# a second pass over a str. Each is probed once; an encoding the build lacks falls back to Python.
+_LIBXML_ENCODINGS = {"cp949": "CP949", "euc_kr": "EUC-KR", "gb18030": "GB18030"}
+_PROBE = '<?xml version="1.0" encoding="euc-kr"?><a>\uac00\ud55c</a>'
+
+
+def _encoding_parser(codec: str) -> etree.XMLParser | None:
+    name = _LIBXML_ENCODINGS.get(codec)
+    if name is None:
+        return None
+    parsers: dict[str, etree.XMLParser | None] | None = getattr(_local, "encoding_parsers", None)
+    if parsers is None:
+        parsers = {}
+        _local.encoding_parsers = parsers
+    if name in parsers:
+        return parsers[name]
+    parser: etree.XMLParser | None = etree.XMLParser(
+        encoding=name,
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
+    try:
+        probe = etree.fromstring(_PROBE.encode(codec), parser)
+        if probe.text != "\uac00\ud55c":
+            parser = None
+    except (etree.XMLSyntaxError, LookupError, ValueError):
+        parser = None
+    parsers[name] = parser
+    return parser
 
 
 def _is_utf8(data: bytes) -> bool:
@@ -186,29 +238,50 @@ def local_name(tag: object) -> str:
 
 def children(element: etree._Element, name: str | None = None) -> Iterator[etree._Element]:
     """Child elements, optionally only those with local name ``name``, in document order."""
-    for item in element:
-        tag = item.tag
-        if not isinstance(tag, str):
-            continue
-        if name is None or local_name(tag) == name:
-            yield item
+    if name is None:
+        return element.iterchildren(etree.Element)
+    return element.iterchildren("{*}" + name)
 
 
 def child(element: etree._Element | None, name: str) -> etree._Element | None:
-    """The first child element with local name ``name``, or ``None``."""
+    """The first child element with local name ``name`` (any namespace or none), or ``None``."""
     if element is None:
         return None
-    for item in children(element, name):
-        return item
-    return None
+    # iterchildren with a tag filter runs in C; find() goes through ElementPath and is slower
+    return next(element.iterchildren("{*}" + name), None)
 
 
 def child_text(element: etree._Element | None, name: str) -> str | None:
     """The stripped text of the first child named ``name`` (``None`` when absent)."""
-    found = child(element, name)
+    if element is None:
+        return None
+    found = next(element.iterchildren("{*}" + name), None)
     if found is None:
         return None
-    return (found.text or "").strip()
+    text = found.text
+    return text.strip() if text else ""
+
+
+def index_children(element: etree._Element) -> dict[str, etree._Element]:
+    """Child elements by local name (the first of each name), in one pass over the children.
+
+    Cheaper than several :func:`child` calls when a decoder reads most children of an element.
+    """
+    index: dict[str, etree._Element] = {}
+    for item in element.iterchildren(etree.Element):
+        tag = item.tag
+        name = tag[tag.rfind("}") + 1 :]
+        if name not in index:
+            index[name] = item
+    return index
+
+
+def text_of(element: etree._Element | None) -> str | None:
+    """The stripped direct text of ``element`` (``None`` when it is absent)."""
+    if element is None:
+        return None
+    text = element.text
+    return text.strip() if text else ""
 
 
 def element_text(element: etree._Element | None) -> str | None:

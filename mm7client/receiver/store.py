@@ -619,14 +619,15 @@ class SqliteStore:
         """Record a submit so reports for its MessageID correlate with it.
 
         Matches the client's ``on_result`` hook: ``MM7Client(..., on_result=store.record_submit)``.
-        Results without a MessageID (failed submits) are not recorded. Recording the same
-        MessageID again replaces the record.
+        Only SubmitReqs with a MessageID are recorded (failed submits, CancelReq and ReplaceReq
+        results are ignored). Recording the same MessageID again replaces the record.
         """
         message_id = getattr(result, "message_id", None)
-        if not message_id:
-            log.debug("submit without MessageID not recorded (tid=%s)", request.transaction_id)
+        if not isinstance(request, SubmitRequest) or not message_id:
+            log.debug("not recorded for correlation: %s without MessageID", type(request).__name__)
             return
         transaction_id = getattr(result, "transaction_id", None) or request.transaction_id
+        vas_id = getattr(result, "vas_id", None) or request.vas_id
         normalized = getattr(result, "normalized", None)
         if not isinstance(normalized, NormalizedResult):
             normalized = None
@@ -641,7 +642,7 @@ class SqliteStore:
                     str(message_id),
                     transaction_id,
                     recipients,
-                    request.vas_id,
+                    vas_id,
                     request.subject,
                     _normalized_to_json(normalized),
                     now,

@@ -12,13 +12,10 @@ import signal
 import socket
 import sys
 from collections import Counter
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import aiohttp
 import pytest
-import pytest_asyncio
-from test_receiver_reports import submit, submit_request
+from test_receiver_reports import lgt_client, submit_request
 
 from mm7client.receiver import SqliteStore
 from mockmmsc import MockMMSC, MockSettings
@@ -83,12 +80,6 @@ class ReceiverProcess:
         return await asyncio.wait_for(self.process.wait(), 10.0)
 
 
-@pytest_asyncio.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
-        yield session
-
-
 async def stored_keys(path: Path) -> list[tuple[str | None, str | None, str | None]]:
     async with SqliteStore(path) as store:
         return [(i.message_id, i.recipient, i.mm_status) for i in await store.items()]
@@ -96,7 +87,7 @@ async def stored_keys(path: Path) -> list[tuple[str | None, str | None, str | No
 
 @pytest.mark.asyncio
 async def test_sigkill_while_reports_arrive_loses_nothing_and_stores_no_duplicates(
-    mmsc: MockMMSC, http: aiohttp.ClientSession, tmp_path: Path
+    mmsc: MockMMSC, tmp_path: Path
 ) -> None:
     db = tmp_path / "receiver.sqlite"
     receiver = ReceiverProcess(free_port(), db, tmp_path / "receiver.log")
@@ -104,10 +95,12 @@ async def test_sigkill_while_reports_arrive_loses_nothing_and_stores_no_duplicat
     mmsc.set_report_url("VAS", url)
 
     async def submit_all() -> None:
-        for n in range(REPORTS):
-            recipient = f"0108888000{n % 8 + 1}"  # every seed report status, in turn
-            await submit(http, mmsc.url, submit_request(recipient))
-            await asyncio.sleep(0.005)  # a stream, not a burst
+        async with lgt_client(mmsc.url) as client:
+            for n in range(REPORTS):
+                recipient = f"0108888000{n % 8 + 1}"  # every seed report status, in turn
+                result = await client.submit(submit_request(recipient))
+                assert result.ok, result
+                await asyncio.sleep(0.005)  # a stream, not a burst
 
     def reports() -> list[tuple[str, str, str, bool]]:
         return [

@@ -1,17 +1,14 @@
-"""End to end: submit to the mock MMSC, which reports every seed status to the receiver."""
+"""End to end: the client submits to the mock MMSC, which reports every seed status back."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from typing import Any
 
-import aiohttp
 import pytest
-import pytest_asyncio
 
-from mm7client.codec import decode, encode
+from mm7client import MM7Client
 from mm7client.codes import Category
-from mm7client.model import Part, SubmitRequest, SubmitResponse
-from mm7client.profiles import LGT
+from mm7client.model import Part, SubmitRequest
 from mm7client.receiver import ReceiverServer, SqliteStore
 from mockmmsc import MockMMSC
 
@@ -32,46 +29,40 @@ SEED_REPORTS = {
 def submit_request(recipient: str) -> SubmitRequest:
     return SubmitRequest(
         to=[recipient],
-        vasp_id="VASP",
-        vas_id="VAS",
-        sender_address="15881234",
-        callback="15881234",
-        kisa_orig_code="123456789",
         subject="report test",
         content=[Part.from_text("hello")],
         delivery_report=True,
     )
 
 
-async def submit(http: aiohttp.ClientSession, url: str, request: SubmitRequest) -> SubmitResponse:
-    """Post one SubmitReq built by the codec (LGT form) and return the decoded SubmitRsp."""
-    encoded = encode(request, LGT)
-    async with http.post(url, data=encoded.body, headers=encoded.headers) as rsp:
-        answer = decode(await rsp.read(), rsp.headers.get("Content-Type"))
-    assert isinstance(answer, SubmitResponse), answer
-    assert answer.status.code == "1000" and answer.message_id, answer
-    return answer
-
-
-@pytest_asyncio.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
-        yield session
+def lgt_client(url: str, **options: Any) -> MM7Client:
+    return MM7Client(
+        url,
+        profile="lgt",
+        vasp_id="VASP",
+        vas_id="VAS",
+        kisa_orig_code="123456789",
+        callback="15881234",
+        sender_address="15881234",
+        **options,
+    )
 
 
 @pytest.mark.asyncio
 async def test_every_seed_report_status_is_stored_normalized_and_correlated(
-    mmsc: MockMMSC, http: aiohttp.ClientSession
+    mmsc: MockMMSC,
 ) -> None:
-    async with SqliteStore(":memory:") as store, ReceiverServer(store) as rx:
+    async with (
+        SqliteStore(":memory:") as store,
+        ReceiverServer(store) as rx,
+        lgt_client(mmsc.url, on_result=store.record_submit) as client,
+    ):
         mmsc.set_report_url("VAS", rx.url)
         message_ids: dict[str, str] = {}
         for recipient in SEED_REPORTS:
-            request = submit_request(recipient)
-            answer = await submit(http, mmsc.url, request)
-            assert answer.message_id is not None
-            message_ids[recipient] = answer.message_id
-            await store.record_submit(request, answer)  # duck-typed like the client's result
+            result = await client.submit(submit_request(recipient))
+            assert result.ok and result.message_id is not None, result
+            message_ids[recipient] = result.message_id
         reports = await mmsc.wait_for_reports(len(SEED_REPORTS), timeout=10.0)
         assert all(report.acknowledged for report in reports)
         items = await store.pending(kind="delivery_report")
@@ -88,5 +79,25 @@ async def test_every_seed_report_status_is_stored_normalized_and_correlated(
         assert item.normalized.category is category
         assert item.normalized.spam_blocked is spam
         assert item.normalized.known
+        # correlated with the submit the client recorded through its on_result hook
         assert item.submit is not None and item.submit.recipients == (recipient,)
         assert item.submit.vas_id == "VAS"
+        assert item.submit.normalized is not None
+        assert item.submit.normalized.origin_result == "1000"
+        assert item.submit.normalized.category is Category.SUCCESS
+
+
+@pytest.mark.asyncio
+async def test_failed_submits_and_cancels_are_not_recorded(mmsc: MockMMSC) -> None:
+    async with (
+        SqliteStore(":memory:") as store,
+        lgt_client(mmsc.url, on_result=store.record_submit) as client,
+    ):
+        refused = await client.submit(submit_request("01099993001"))  # magic: SubmitRsp 3001
+        assert not refused.ok and refused.message_id is None
+        accepted = await client.submit(submit_request("01012345678"))
+        assert accepted.message_id is not None
+        await client.cancel(accepted.message_id)
+        recorded = await store.find_submit(accepted.message_id)
+        assert recorded is not None and recorded.recipients == ("01012345678",)
+        assert recorded.transaction_id == accepted.transaction_id

@@ -11,6 +11,9 @@ with status 1000. Consumers read the store::
             print(item.kind, item.message_id, item.normalized)
             await store.mark_handled(item.id)
 
+The store is the source of truth: an ``on_item`` callback is a notification run after the item
+is stored (a crash before it runs loses nothing: the item stays pending for ``iter_pending``).
+
 * :func:`create_receiver_app` - the application, to run or mount in your own aiohttp app.
 * :class:`ReceiverServer` - the application on its own server.
 * :class:`ReceiverStore` - the small store interface; :class:`SqliteStore` the embedded one.

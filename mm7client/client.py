@@ -617,12 +617,14 @@ class SyncMM7Client:
     def __init__(self, url: str, **options: Any) -> None:
         self._runner = asyncio.Runner()
         self.client = MM7Client(url, **options)
+        self._opened = False
 
     def __repr__(self) -> str:
         return f"Sync{self.client!r}"
 
     def __enter__(self) -> SyncMM7Client:
         self._runner.run(self.client.transport.open())
+        self._opened = True
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -631,7 +633,9 @@ class SyncMM7Client:
     def close(self) -> None:
         """Close the client and its event loop."""
         try:
-            self._runner.run(self.client.close())
+            if self._opened:
+                self._runner.run(self.client.close())
+                self._opened = False
         finally:
             self._runner.close()
 

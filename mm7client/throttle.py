@@ -174,7 +174,8 @@ class RateLimiter:
     and probes upwards again. :meth:`on_throttled` multiplies the rate by ``decrease_factor``
     (at most once per ``decrease_cooldown`` seconds, so a burst of 7103s for requests already in
     flight counts once); the rate then recovers additively by ``recovery_per_second`` TPS each
-    second (default: a tenth of the contracted rate) up to the contracted rate.
+    second (default: a tenth of the contracted rate, or without a contract a tenth of the rate
+    after the last decrease) up to the contracted rate.
     """
 
     def __init__(
@@ -186,7 +187,7 @@ class RateLimiter:
         decrease_factor: float = 0.5,
         min_tps: float = 0.5,
         recovery_per_second: float | None = None,
-        decrease_cooldown: float = 1.0,
+        decrease_cooldown: float = 0.25,
     ) -> None:
         if tps is not None and tps <= 0:
             raise ValueError(f"tps={tps!r}: must be positive or None")
@@ -201,6 +202,7 @@ class RateLimiter:
         self._recovery = recovery_per_second
         self.decrease_cooldown = decrease_cooldown
         self._reference = tps
+        self._default_step = max(0.5, (tps or 0.0) / 10)
         self._tokens = self._capacity()
         self._last = clock.now()
         self._last_decrease = float("-inf")
@@ -225,7 +227,7 @@ class RateLimiter:
         # additive increase towards the contracted (or pre-7103) rate
         ceiling = self.contracted_tps if self.contracted_tps is not None else self._reference
         if ceiling is not None and self.rate < ceiling:
-            step = self._recovery if self._recovery is not None else max(0.5, ceiling / 10)
+            step = self._recovery if self._recovery is not None else self._default_step
             self.rate = min(ceiling, self.rate + step * elapsed)
             if self.contracted_tps is None and self.rate >= ceiling:
                 logger.info("TPS limiter back to unlimited after recovering to %.1f TPS", ceiling)
@@ -268,6 +270,8 @@ class RateLimiter:
             self._reference = observed
             current = observed
         self.rate = max(self.min_tps, current * self.decrease_factor)
+        if self.contracted_tps is None:
+            self._default_step = max(0.5, self.rate / 10)
         self._tokens = min(self._tokens, 0.0)
         self._last_decrease = now
         self._last = now

@@ -16,6 +16,7 @@ turns every failure below HTTP into a :class:`TransportError` whose ``kind`` is 
 from __future__ import annotations
 
 import asyncio
+import base64
 import errno
 import logging
 import ssl
@@ -116,7 +117,9 @@ class HttpTransport:
             raise ValueError("username and password go together: give both or neither")
         self.url = url
         self.username = username
-        self._auth = aiohttp.BasicAuth(username, password or "") if username is not None else None
+        self._authorization = (
+            _basic_authorization(username, password or "") if username is not None else None
+        )
         self.verify_tls = verify_tls
         self.ca_file = ca_file
         self._ssl: ssl.SSLContext | bool
@@ -170,6 +173,8 @@ class HttpTransport:
         send_headers = {"Content-Type": content_type, "SOAPAction": '""'}
         if headers:
             send_headers.update(headers)
+        if self._authorization is not None:
+            send_headers["Authorization"] = self._authorization
         send_headers.pop("Content-Length", None)  # aiohttp writes it from the bytes
         state = _SendState(body_bytes=len(body), sent_bytes=0)
         start = time.perf_counter()
@@ -178,7 +183,6 @@ class HttpTransport:
                 self.url,
                 data=body,
                 headers=send_headers,
-                auth=self._auth,
                 trace_request_ctx=state,
                 allow_redirects=False,
             ) as response:
@@ -211,6 +215,16 @@ class HttpTransport:
                 raise
             logger.debug("POST %s failed: %s", self.url, error)
             raise error from exc
+
+
+def _basic_authorization(username: str, password: str) -> str:
+    """The ``Authorization`` header value of HTTP Basic auth (Latin-1 when possible, else UTF-8)."""
+    pair = f"{username}:{password}"
+    try:
+        raw = pair.encode("latin-1")
+    except UnicodeEncodeError:
+        raw = pair.encode("utf-8")
+    return "Basic " + base64.b64encode(raw).decode("ascii")
 
 
 def classify_error(exc: BaseException, *, sent: bool) -> TransportError | None:

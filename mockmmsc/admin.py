@@ -1,7 +1,8 @@
 """Admin JSON API under ``/api/`` (described by ``GET /api/openapi.json``).
 
 Errors are JSON ``{"error": "..."}`` with a 4xx status that says what was wrong with the input.
-Request bodies are limited to :data:`MAX_ADMIN_BODY` bytes.
+Request bodies are limited to :data:`MAX_ADMIN_BODY` bytes and :data:`MAX_JSON_DEPTH` levels of
+nesting; ``NaN`` and ``Infinity`` are refused.
 """
 
 from __future__ import annotations
@@ -12,15 +13,18 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from mockmmsc.faults import FAULT_KINDS, Fault
 from mockmmsc.settings import SettingsError
 
 if TYPE_CHECKING:
     from mockmmsc.app import MockMMSC
 
-__all__ = ["MAX_ADMIN_BODY", "OPENAPI", "setup"]
+__all__ = ["MAX_ADMIN_BODY", "MAX_JSON_DEPTH", "OPENAPI", "setup"]
 
 #: Largest JSON body accepted by the admin API.
 MAX_ADMIN_BODY = 256 * 1024
+#: Deepest nesting of arrays and objects accepted in a JSON body.
+MAX_JSON_DEPTH = 32
 _MAX_LIMIT = 1000
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -72,10 +76,41 @@ async def _json_body(request: web.Request) -> Any:
             raise ApiError(413, f"body exceeds the limit of {MAX_ADMIN_BODY} bytes")
     if not data.strip():
         raise ApiError(400, "expected a JSON body")
+    depth = _json_depth(data)
+    if depth > MAX_JSON_DEPTH:
+        raise ApiError(
+            400, f"JSON nested {depth} levels deep exceeds the limit of {MAX_JSON_DEPTH}"
+        )
     try:
-        return json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
+        return json.loads(data, parse_constant=_refuse_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise ApiError(400, f"body is not valid JSON: {exc}") from exc
+
+
+def _json_depth(data: bytes | bytearray) -> int:
+    """The deepest ``[``/``{`` nesting of a JSON text (brackets inside strings skipped)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in data:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return deepest
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
 
 
 def _int_param(request: web.Request, name: str, default: int, maximum: int) -> int:
@@ -106,6 +141,8 @@ def _number(value: Any, name: str, *, allow_none: bool = False) -> float | None:
         raise ApiError(400, f"{name}={value!r}: expected a number")
     if value < 0:
         raise ApiError(400, f"{name}={value!r}: must be >= 0")
+    if value == float("inf"):  # 1e999 parses as infinity
+        raise ApiError(400, f"{name}={value!r}: must be finite")
     return float(value)
 
 
@@ -222,6 +259,55 @@ async def reset_rules(request: web.Request) -> web.Response:
     count = len(mock.rules)
     mock.reset_rules()
     return web.json_response({"deleted": count})
+
+
+# -- faults ---------------------------------------------------------------------------------
+
+
+def _fault_book(request: web.Request) -> Any:
+    endpoint = _mock(request).endpoint
+    if endpoint is None:  # pragma: no cover - set when the app is built
+        raise ApiError(503, "the MM7 endpoint is not ready")
+    return endpoint.faults
+
+
+async def list_faults(request: web.Request) -> web.Response:
+    """GET /api/faults"""
+    return web.json_response({"faults": [f.to_dict() for f in _fault_book(request)]})
+
+
+async def add_fault(request: web.Request) -> web.Response:
+    """POST /api/faults: one fault object (or kind name), or a list of them."""
+    body = await _json_body(request)
+    items = body if isinstance(body, list) else [body]
+    if len(items) > 100:
+        raise ApiError(400, f"{len(items)} faults in one request: at most 100")
+    faults = [Fault.from_value(item) for item in items]  # all valid before any is added
+    book = _fault_book(request)
+    ids = [book.add(fault) for fault in faults]
+    return web.json_response({"ids": ids, "faults": [f.to_dict() for f in faults]}, status=201)
+
+
+async def delete_fault(request: web.Request) -> web.Response:
+    """DELETE /api/faults/{id}"""
+    fault_id = request.match_info["id"]
+    if not _fault_book(request).remove(fault_id):
+        raise ApiError(404, f"no fault with id {fault_id!r}")
+    return web.json_response({"deleted": fault_id})
+
+
+async def reset_faults(request: web.Request) -> web.Response:
+    """DELETE /api/faults"""
+    return web.json_response({"deleted": _fault_book(request).reset()})
+
+
+async def _release_holds(app: web.Application) -> None:
+    """On shutdown: end every connection a ``no_answer`` fault holds."""
+    from mockmmsc.app import MOCK_KEY
+
+    endpoint = app[MOCK_KEY].endpoint
+    if endpoint is not None:
+        endpoint.holds.release_all()
 
 
 # -- throttling -----------------------------------------------------------------------------
@@ -357,6 +443,7 @@ async def not_found(request: web.Request) -> web.Response:
 def setup(app: web.Application) -> None:
     """Add the admin routes to ``app``."""
     app.middlewares.append(_errors)
+    app.on_shutdown.append(_release_holds)
     r = app.router
     r.add_get("/api/openapi.json", openapi)
     r.add_get("/api/messages", list_messages)
@@ -380,6 +467,10 @@ def setup(app: web.Application) -> None:
     r.add_post("/api/reports/retry", retry_reports)
     r.add_get("/api/report-urls", get_report_urls)
     r.add_put("/api/report-urls", put_report_url)
+    r.add_get("/api/faults", list_faults)
+    r.add_post("/api/faults", add_fault)
+    r.add_delete("/api/faults", reset_faults)
+    r.add_delete("/api/faults/{id}", delete_fault)
     r.add_route("*", "/api/{tail:.*}", not_found)
 
 
@@ -420,6 +511,34 @@ _RULE_SCHEMA: dict[str, Any] = {
         "times": {"type": "integer", "minimum": 0, "description": "first N matching requests"},
         "then": {"type": "array", "items": {"type": "object"}, "description": "next steps"},
         "probability": {"type": "number", "minimum": 0, "maximum": 1},
+        "fault": {
+            "description": "fault(s) injected into this rule's answers or reports",
+            "oneOf": [
+                {"type": "string", "enum": list(FAULT_KINDS)},
+                {"$ref": "#/components/schemas/Fault"},
+                {"type": "array", "items": {"$ref": "#/components/schemas/Fault"}},
+            ],
+        },
+    },
+}
+_FAULT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["kind"],
+    "additionalProperties": False,
+    "properties": {
+        "kind": {"type": "string", "enum": list(FAULT_KINDS)},
+        "id": {"type": "string"},
+        "probability": {"type": "number", "minimum": 0, "maximum": 1},
+        "times": {"type": ["integer", "null"], "minimum": 0, "description": "first N requests"},
+        "operation": {"type": "string", "default": "*"},
+        "vas_id": {"type": ["string", "null"]},
+        "delay": {"type": "number", "minimum": 0, "description": "seconds (scaled)"},
+        "delay_max": {"type": ["number", "null"], "description": "random delay up to this"},
+        "http_status": {"type": ["integer", "null"]},
+        "status": {"type": ["integer", "null"], "minimum": 1000, "maximum": 9999},
+        "hold": {"type": ["number", "null"], "description": "no_answer: real seconds"},
+        "chunk_size": {"type": "integer", "minimum": 1},
+        "chunk_interval": {"type": "number", "minimum": 0},
     },
 }
 
@@ -570,6 +689,29 @@ OPENAPI: dict[str, Any] = {
                 "responses": {"200": _json("count")},
             }
         },
+        "/api/faults": {
+            "get": {"summary": "Global faults in order", "responses": {"200": _json("faults")}},
+            "post": {
+                "summary": "Add a global fault (or a list of faults)",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Fault"}}
+                    },
+                },
+                "responses": {"201": _json("ids of the new faults"), "400": _ERROR},
+            },
+            "delete": {"summary": "Remove every global fault", "responses": {"200": _json("n")}},
+        },
+        "/api/faults/{id}": {
+            "delete": {
+                "summary": "Remove one global fault",
+                "parameters": [
+                    {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+                ],
+                "responses": {"200": _json("deleted"), "404": _ERROR},
+            }
+        },
         "/api/report-urls": {
             "get": {"summary": "Report URLs", "responses": {"200": _json("urls")}},
             "put": {
@@ -589,6 +731,7 @@ OPENAPI: dict[str, Any] = {
                 "properties": {"error": {"type": "string"}, "status": {"type": "integer"}},
             },
             "Rule": _RULE_SCHEMA,
+            "Fault": _FAULT_SCHEMA,
         }
     },
 }

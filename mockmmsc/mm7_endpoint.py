@@ -14,6 +14,10 @@ Decisions, in order, for a SubmitReq (CancelReq / ReplaceReq skip KisaOrigCode a
 6. Overload window on the VASID or the server -> 4030.
 7. Contracted TPS exceeded -> 7103.
 8. The first applicable rule; then the magic recipients; else 1000.
+
+Faults (:mod:`mockmmsc.faults`): a global ``reset_before_body`` fault acts before step 2; the
+answer and delivery-report faults of the deciding rule, else the global ones, act on the answer
+built above and on the reports it schedules.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import dataclasses
 import itertools
 import logging
 import os
@@ -46,6 +51,7 @@ from mm7client.model import (
     SubmitRequest,
     SubmitResponse,
 )
+from mockmmsc.faults import Fault, FaultBook, HoldRegistry, html_error_page, malform
 from mockmmsc.scenarios import DEFAULT_REPORT, Action, magic_report, magic_status
 from mockmmsc.store import ReceivedRequest, ReportRecord
 
@@ -66,6 +72,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 STATUS_SUCCESS = 1000
+STATUS_SERVER_ERROR = 3000
 STATUS_TOO_LARGE = 2004
 STATUS_MESSAGE_ID_NOT_FOUND = 2005
 STATUS_UNSUPPORTED_OPERATION = 4003
@@ -114,6 +121,10 @@ class MM7Endpoint:
         self.limits = Limits(max_body_bytes=self.settings.max_body_bytes)
         self._ids = itertools.count(1)
         self._id_prefix = os.urandom(2).hex().upper()
+        #: the global faults (``settings.faults``, the admin API's ``/api/faults``)
+        self.faults = FaultBook(self.settings.faults, self.settings.random_seed)
+        #: connections held by ``no_answer`` faults (released when the mock stops)
+        self.holds = HoldRegistry()
 
     def new_message_id(self) -> str:
         """A fresh MessageID (unique per process, timestamped)."""
@@ -175,9 +186,16 @@ class MM7Endpoint:
 
     # -- the handler -----------------------------------------------------------------------
 
-    async def handle(self, request: web.Request) -> web.Response:
+    async def handle(self, request: web.Request) -> web.StreamResponse:
         """Answer one MM7 request (never raises, never shows a traceback)."""
         settings = self.settings
+        if len(self.faults):
+            early = self.faults.before_read()
+            if early is not None:
+                await self._fault_wait(early)
+                log.info("fault %s (%s): dropping the connection unread", early.id, early.kind)
+                _drop(request)
+                return web.Response(status=204)  # never written: the connection is gone
         if settings.basic_auth is not None and not self._basic_auth_ok(request):
             return web.Response(
                 status=401,
@@ -309,6 +327,11 @@ class MM7Endpoint:
                 return code
         return STATUS_SUCCESS
 
+    async def _fault_wait(self, fault: Fault) -> None:
+        seconds = self.settings.scaled(fault.wait_seconds(self.faults.random))
+        if seconds > 0:
+            await asyncio.sleep(seconds)
+
     async def _answer(
         self,
         request: web.Request,
@@ -316,10 +339,29 @@ class MM7Endpoint:
         content_type: str,
         operation: str,
         message: MM7Message,
-    ) -> web.Response:
+    ) -> web.StreamResponse:
         answer = self._decide(request, operation, message)
+        vas_id = getattr(message, "vas_id", None)
+        rule_faults = answer.action.fault if answer.action is not None else []
+        fault: Fault | None = None
+        report_fault: Fault | None = None
+        if rule_faults or len(self.faults):
+            fault = self.faults.pick(rule_faults, operation, vas_id, report=False)
+            report_fault = self.faults.pick(rule_faults, operation, vas_id, report=True)
+        if fault is not None:
+            log.info("fault %s (%s) on %s", fault.id, fault.kind, operation)
+            if fault.kind == "soap_fault":
+                answer.code = fault.status or STATUS_SERVER_ERROR
+                answer.text = status_text(answer.code)
+                answer.http_status = fault.http_status or 500
+            elif fault.kind == "http_error":
+                answer.code = STATUS_SERVER_ERROR
+                answer.text = status_text(answer.code)
+                answer.http_status = fault.http_status or 503
         if answer.delay > 0:
             await asyncio.sleep(answer.delay)
+        if fault is not None:
+            await self._fault_wait(fault)
         accepted = 1000 <= answer.code < 2000
         message_id: str | None = None
         if isinstance(message, SubmitRequest):
@@ -327,6 +369,9 @@ class MM7Endpoint:
         elif isinstance(message, CancelRequest | ReplaceRequest):
             message_id = message.message_id
         transaction_id = message.transaction_id or uuid_hex()
+        answered_tid = transaction_id
+        if fault is not None and fault.kind == "wrong_transaction_id":
+            answered_tid = "WRONG" + uuid_hex()
         item = ReceivedRequest(
             id=self.mock.store.next_id(),
             received_at=time.time(),
@@ -343,18 +388,19 @@ class MM7Endpoint:
             rule_id=answer.rule_id,
         )
         status = Status(str(answer.code), answer.text)
+        response: web.StreamResponse
         if answer.http_status >= 400:
-            response = self._fault(answer.code, "", transaction_id, answer.http_status)
+            response = self._fault(answer.code, "", answered_tid, answer.http_status)
         else:
             rsp: Response
             if isinstance(message, SubmitRequest):
                 rsp = SubmitResponse(
-                    transaction_id=transaction_id, status=status, message_id=message_id
+                    transaction_id=answered_tid, status=status, message_id=message_id
                 )
             elif isinstance(message, CancelRequest):
-                rsp = CancelResponse(transaction_id=transaction_id, status=status)
+                rsp = CancelResponse(transaction_id=answered_tid, status=status)
             else:
-                rsp = ReplaceResponse(transaction_id=transaction_id, status=status)
+                rsp = ReplaceResponse(transaction_id=answered_tid, status=status)
             encoded = encode(rsp, self.profile)
             response = web.Response(
                 body=encoded.body,
@@ -369,8 +415,65 @@ class MM7Endpoint:
             and message_id is not None
             and not (answer.action is not None and answer.action.no_report)
         ):
-            self._schedule_reports(item, message, message_id, answer.action)
+            self._schedule_reports(item, message, message_id, answer.action, report_fault)
+        if fault is not None:
+            return await self._damage(request, response, fault)
         return response
+
+    async def _damage(
+        self, request: web.Request, response: web.StreamResponse, fault: Fault
+    ) -> web.StreamResponse:
+        """The answer as ``fault`` spoils it (the request was already handled and stored)."""
+        kind = fault.kind
+        if kind == "http_error":
+            status = response.status
+            return web.Response(
+                status=status, text=html_error_page(status), content_type="text/html"
+            )
+        if kind in ("no_answer", "reset_after_body"):
+            if kind == "no_answer":
+                limit = self.settings.fault_max_hold
+                seconds = limit if fault.hold is None else min(fault.hold, limit)
+                await self.holds.hold(seconds, lambda: _gone(request))
+            _drop(request)
+            return web.Response(status=204)  # never written: the connection is gone
+        if not isinstance(response, web.Response) or not isinstance(response.body, bytes):
+            return response
+        body = response.body
+        headers = {"Content-Type": response.headers.get("Content-Type", "text/xml")}
+        if kind == "truncated":
+            return web.Response(
+                body=body[: len(body) // 2], status=response.status, headers=headers
+            )
+        if kind == "malformed":
+            return web.Response(body=malform(body), status=response.status, headers=headers)
+        if kind == "slow_body":
+            return await self._dribble(request, response.status, headers, body, fault)
+        return response  # delay, soap_fault, wrong_transaction_id: already in the answer
+
+    async def _dribble(
+        self,
+        request: web.Request,
+        status: int,
+        headers: dict[str, str],
+        body: bytes,
+        fault: Fault,
+    ) -> web.StreamResponse:
+        stream = web.StreamResponse(status=status, headers=headers)
+        stream.content_length = len(body)
+        interval = self.settings.scaled(fault.chunk_interval)
+        try:
+            await stream.prepare(request)
+            for start in range(0, len(body), fault.chunk_size):
+                if _gone(request):
+                    return stream
+                await stream.write(body[start : start + fault.chunk_size])
+                if interval > 0:
+                    await asyncio.sleep(interval)
+            await stream.write_eof()
+        except (ConnectionError, RuntimeError) as exc:  # the client gave up mid-body
+            log.info("slow answer abandoned by the client: %s", exc)
+        return stream
 
     def _schedule_reports(
         self,
@@ -378,6 +481,7 @@ class MM7Endpoint:
         message: SubmitRequest,
         message_id: str,
         action: Action | None,
+        fault: Fault | None = None,
     ) -> None:
         settings = self.settings
         vas_id = message.vas_id
@@ -386,7 +490,10 @@ class MM7Endpoint:
         if action is not None and action.report_delay is not None:
             delay = action.report_delay
         sender = message.sender_address.value if message.sender_address else message.callback
-        for index, address in enumerate(message.recipients):
+        recipients = list(message.recipients)
+        kind = fault.kind if fault is not None else None
+        gap = settings.scaled(fault.delay or 0.1) if fault is not None else 0.0
+        for index, address in enumerate(recipients):
             if action is not None and action.report_status is not None:
                 mm_status = action.report_status
                 text = action.report_status_text or (
@@ -405,7 +512,32 @@ class MM7Endpoint:
                 url=url,
                 request_id=item.id,
             )
-            self.mock.reports.schedule(record, settings.scaled(delay))
+            due = settings.scaled(delay)
+            if kind == "out_of_order_reports":
+                due += gap * (len(recipients) - 1 - index)
+            self.mock.reports.schedule(record, due)
+            if kind == "duplicate_report":
+                copy = dataclasses.replace(record, id=record.id + "-dup")
+                self.mock.reports.schedule(copy, due + gap)
+            if kind == "unknown_message_id_report" and index == 0:
+                unknown = "UNKNOWN" + self.new_message_id()
+                stray = dataclasses.replace(
+                    record, id=f"{message_id}-unknown", message_id=unknown, request_id=None
+                )
+                self.mock.reports.schedule(stray, due)
+
+
+def _gone(request: web.Request) -> bool:
+    """True when the client closed the connection."""
+    transport = request.transport
+    return transport is None or transport.is_closing()
+
+
+def _drop(request: web.Request) -> None:
+    """Close the connection at once, without an answer (a TCP reset when possible)."""
+    transport = request.transport
+    if transport is not None:
+        transport.abort()
 
 
 def uuid_hex() -> str:

@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from mockmmsc.faults import Fault, faults_from
 from mockmmsc.settings import SettingsError, read_document
 
 __all__ = [
@@ -101,6 +102,8 @@ class Action:
         overload_seconds: length of that window (scaled).
         http_status: HTTP status of the answer (default 200; faults 500).
         times: how many matching requests this step answers (``None``: all the rest).
+        fault: faults injected into this step's answer or reports (a kind name, a fault
+            object, or a list of them; see :mod:`mockmmsc.faults`).
     """
 
     status: int | None = None
@@ -114,10 +117,50 @@ class Action:
     overload_seconds: float | None = None
     http_status: int | None = None
     times: int | None = None
+    fault: list[Fault] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        _check_action_values(self, "step")
+        self.fault = faults_from(self.fault, "step")
 
     def to_dict(self) -> dict[str, Any]:
         """The step as JSON-able data."""
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["fault"] = [f.to_dict() for f in self.fault]
+        return data
+
+
+def _check_action_values(action: Any, where: str) -> None:
+    """Refuse values of the wrong type in the fields an action shares with a rule."""
+    for name in ("delay", "report_delay", "overload_seconds", "times"):
+        value = getattr(action, name)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
+            raise SettingsError(f"{where}: {name}={value!r} must be a number >= 0")
+        if value == float("inf"):
+            raise SettingsError(f"{where}: {name}={value!r} must be finite")
+    if action.times is not None and not isinstance(action.times, int):
+        raise SettingsError(f"{where}: times={action.times!r} must be an integer")
+    if action.status is not None and (
+        isinstance(action.status, bool)
+        or not isinstance(action.status, int)
+        or not 1000 <= action.status <= 9999
+    ):
+        raise SettingsError(f"{where}: status={action.status!r} must be 1000..9999")
+    if action.http_status is not None and (
+        isinstance(action.http_status, bool)
+        or not isinstance(action.http_status, int)
+        or not 200 <= action.http_status <= 599
+    ):
+        raise SettingsError(f"{where}: http_status={action.http_status!r} not 200..599")
+    for name in ("status_text", "report_status", "report_status_text"):
+        value = getattr(action, name)
+        if value is not None and not isinstance(value, str):
+            raise SettingsError(f"{where}: {name}={value!r} must be a string")
+    for name in ("no_report", "overload"):
+        if not isinstance(getattr(action, name), bool):
+            raise SettingsError(f"{where}: {name}={getattr(action, name)!r} must be a boolean")
 
 
 _ACTION_FIELDS = {f.name for f in fields(Action)}
@@ -159,6 +202,9 @@ class Rule:
     ``vas_id``, ``subject`` (exact, ``re:`` or glob), ``content_type`` (any content part, e.g.
     ``image/*``), ``operation`` (``SubmitReq`` by default; ``*`` for any).
 
+    ``fault`` injects faults (a kind name, an object or a list; see :mod:`mockmmsc.faults`) into
+    the answers or delivery reports of the requests this step answers.
+
     The rule's own action fields (see :class:`Action`) are its first step; ``times`` limits it to
     the first N matching requests and ``then`` lists the next steps (dicts or Actions). When
     every step is used up the rule stops matching. ``probability`` (0..1) applies the rule to
@@ -181,6 +227,7 @@ class Rule:
     overload_seconds: float | None = None
     http_status: int | None = None
     times: int | None = None
+    fault: list[Fault] = field(default_factory=list)
     then: list[Action] = field(default_factory=list)
     probability: float = 1.0
     name: str | None = None
@@ -193,6 +240,10 @@ class Rule:
     def __post_init__(self) -> None:
         if not self.id:
             self.id = f"r{next(_ids)}"
+        if not isinstance(self.probability, int | float) or isinstance(self.probability, bool):
+            raise SettingsError(f"rule {self.id}: probability={self.probability!r}: a number")
+        _check_action_values(self, f"rule {self.id}")
+        self.fault = faults_from(self.fault, f"rule {self.id} fault")
         self.then = [_action(step, f"rule {self.id} then[{i}]") for i, step in enumerate(self.then)]
         for name, value in (
             ("probability", self.probability),
@@ -244,7 +295,9 @@ class Rule:
             if f.name.startswith("_"):
                 continue
             value = getattr(self, f.name)
-            result[f.name] = [a.to_dict() for a in value] if f.name == "then" else value
+            if f.name in ("then", "fault"):
+                value = [item.to_dict() for item in value]
+            result[f.name] = value
         return result
 
     @property
@@ -299,6 +352,8 @@ def _action(value: Action | Mapping[str, Any], where: str) -> Action:
     try:
         return Action(**value)
     except TypeError as exc:
+        raise SettingsError(f"{where}: {exc}") from exc
+    except SettingsError as exc:
         raise SettingsError(f"{where}: {exc}") from exc
 
 

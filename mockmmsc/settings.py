@@ -84,6 +84,10 @@ class MockSettings:
         max_stored_messages: received requests kept in memory (oldest dropped first).
         max_stored_bytes: total raw bytes of stored requests kept in memory.
         random_seed: seed of the rules' probability draws (``None``: unpredictable).
+        faults: global faults (:class:`mockmmsc.faults.Fault` objects, dicts or kind names)
+            applied to every MM7 request they match (see :mod:`mockmmsc.faults`).
+        fault_max_hold: longest a ``no_answer`` fault holds a connection (real seconds, not
+            scaled); stopping the mock ends every hold at once.
     """
 
     host: str = "127.0.0.1"
@@ -111,12 +115,16 @@ class MockSettings:
     max_stored_messages: int = 5000
     max_stored_bytes: int = 256 * 1024 * 1024
     random_seed: int | None = None
+    faults: list[Any] = field(default_factory=list)
+    fault_max_hold: float = 30.0
 
     def __post_init__(self) -> None:
         if self.time_scale < 0:
             raise SettingsError(f"time_scale={self.time_scale!r}: must be >= 0")
         if self.max_body_bytes <= 0:
             raise SettingsError(f"max_body_bytes={self.max_body_bytes!r}: must be > 0")
+        if not self.fault_max_hold >= 0:
+            raise SettingsError(f"fault_max_hold={self.fault_max_hold!r}: must be >= 0")
         if not 0 <= self.port <= 65535:
             raise SettingsError(f"port={self.port!r}: must be 0..65535")
         if self.default_tps is not None and self.default_tps <= 0:
@@ -147,7 +155,7 @@ class MockSettings:
         values: dict[str, Any] = {}
         for f in fields(cls):
             raw = env.get(ENV_PREFIX + f.name.upper())
-            if raw is None or f.name == "rules":
+            if raw is None or f.name in ("rules", "faults"):
                 continue
             values[f.name] = _parse_env_value(f.name, raw)
         settings = base or cls()
@@ -163,6 +171,7 @@ _FLOAT_FIELDS = {
     "report_retry_max",
     "report_timeout",
     "overload_seconds",
+    "fault_max_hold",
 }
 _OPTIONAL_FLOAT_FIELDS = {"default_tps"}
 _BOOL_FIELDS = {"require_kisa", "accept_empty_200"}
@@ -226,9 +235,9 @@ def _coerce(name: str, value: Any) -> Any:
         if value is None:
             return None
         return tuple(value)
-    if name == "rules":
+    if name in ("rules", "faults"):
         if not isinstance(value, list):
-            raise SettingsError(f"rules={value!r}: expected a list")
+            raise SettingsError(f"{name}={value!r}: expected a list")
         return value
     return value
 
@@ -298,7 +307,8 @@ def load_config(path: str | Path, base: MockSettings | None = None) -> MockSetti
     """Settings from a TOML or JSON file whose top-level keys are :class:`MockSettings` fields.
 
     ``accounts`` is a table of VASID -> ``{password, expires_at, tps, report_url}``; ``rules``
-    a list of rule tables (see :class:`mockmmsc.scenarios.Rule`).
+    a list of rule tables (see :class:`mockmmsc.scenarios.Rule`); ``faults`` a list of fault
+    tables (see :class:`mockmmsc.faults.Fault`).
     """
     document = read_document(path)
     if not isinstance(document, dict):

@@ -15,7 +15,7 @@ $(BIN)/.installed: pyproject.toml
 	touch $@
 
 run: $(BIN)/.installed
-	$(BIN)/python examples/build_submit.py
+	$(BIN)/mm7 send --to 01012345678 --subject "안녕하세요" --text "MM7 toolkit 예제 메시지입니다."
 
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest

@@ -19,6 +19,8 @@ Throttling, per VASID (the request's ``vas_id``, the ``vas_id`` argument, or the
 * 7103 lowers the VASID's TPS limiter (which recovers gradually) and resends the message.
 * ``retry`` results (4006, 3000, timeouts, connection errors...) are resent after an
   exponential backoff with jitter, each time with a new TransactionID.
+* An HTTP 4xx without an MM7 answer (401, 404...) is final (category ``failed``); 5xx pages
+  without one are retried.
 * A connection lost after the request was sent is final and flagged ``ambiguous``: the MMSC may
   have accepted it, so it is not resent (unless ``RetryPolicy.retry_ambiguous``).
 
@@ -78,6 +80,9 @@ logger = logging.getLogger(__name__)
 
 #: Called once per final result: ``(the request as sent, its result)``.
 ResultHook = Callable[[Any, "SubmitResult"], Awaitable[None]]
+
+#: HTTP 4xx statuses worth retrying (timeout, too many requests); other 4xx are final.
+_TRANSIENT_CLIENT_ERRORS = frozenset({408, 425, 429})
 
 _Request = TypeVar("_Request", SubmitRequest, CancelRequest, ReplaceRequest)
 
@@ -546,11 +551,13 @@ class MM7Client:
 
     def _transport_result(self, reply: HttpReply, tid: str, detail: str) -> _Attempt:
         kind = TransportFailure.HTTP_ERROR if reply.status >= 400 else TransportFailure.UNPARSEABLE
-        return _Attempt(
-            normalize_transport_failure(kind, f"HTTP {reply.status}: {detail}", table=self.table),
-            tid,
-            http_status=reply.status,
+        normalized = normalize_transport_failure(
+            kind, f"HTTP {reply.status}: {detail}", table=self.table
         )
+        if 400 <= reply.status < 500 and reply.status not in _TRANSIENT_CLIENT_ERRORS:
+            # 401, 403, 404, 413...: resending the same request cannot help
+            normalized = dataclasses.replace(normalized, category=Category.FAILED)
+        return _Attempt(normalized, tid, http_status=reply.status)
 
     def _read_reply(self, reply: HttpReply, tid: str) -> _Attempt:
         try:

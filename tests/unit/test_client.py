@@ -294,6 +294,8 @@ async def test_invalid_message_raises_before_anything_is_sent(make_server) -> No
         (fault(None, 500), "http_error", Category.RETRY, 500),
         (fault(None, 200), "unparseable", Category.FAILED, 200),
         (raw(502, b"<html><body>Bad gateway</body></html>"), "http_error", Category.RETRY, 502),
+        (raw(404, b"<html><body>Not found</body></html>"), "http_error", Category.FAILED, 404),
+        (raw(429, b"slow down", "text/plain"), "http_error", Category.RETRY, 429),
         (raw(200, b"not xml at all", "text/xml"), "unparseable", Category.FAILED, 200),
         (answer(9999, "Weird"), "9999", Category.UNKNOWN, 200),
     ],

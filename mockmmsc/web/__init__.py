@@ -244,6 +244,7 @@ def report_state(reports: list[ReportRecord], requested: bool) -> dict[str, Any]
     errors = [r.last_error for r in reports if r.last_error and not r.acknowledged]
     return {
         "state": state,
+        "mm_statuses": sorted({r.mm_status for r in reports}),
         "total": total,
         "sent": sent,
         "acknowledged": acknowledged,

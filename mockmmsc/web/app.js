@@ -1,7 +1,7 @@
 /* The mock MMSC's web inbox. Plain JavaScript, no dependencies, no build step.
  *
  * Everything shown comes from requests an untrusted VASP sent: the DOM is only ever built with
- * createElement and text nodes (never innerHTML), and URLs are only ever built from numbers.
+ * createElement and text nodes (data never goes through an HTML parser), and URLs are only ever built from numbers.
  */
 "use strict";
 
@@ -196,16 +196,29 @@
           tabindex: "0",
           "data-id": String(m.id),
         },
-        h("td", { class: "c-time", title: m.received_at }, formatTime(m.received_at)),
-        h("td", { class: "c-vas" }, m.vas_id || ""),
-        h("td", { class: "c-from" }, m.sender || ""),
-        h("td", { class: "c-to", title: (m.recipients || []).join(", ") }, recipientsText(m.recipients)),
+        h(
+          "td",
+          { class: "c-when", title: m.received_at },
+          h("div", { class: "c-time" }, formatTime(m.received_at)),
+          h("div", { class: "c-vas sub" }, m.vas_id || ""),
+        ),
+        h(
+          "td",
+          { class: "c-who", title: (m.recipients || []).join(", ") },
+          h("div", { class: "c-to" }, recipientsText(m.recipients)),
+          h("div", { class: "c-from sub" }, m.sender ? `from ${m.sender}` : ""),
+        ),
         h(
           "td",
           { class: "c-subject" },
-          subject,
-          m.operation !== "SubmitReq" && m.subject ? h("span", { class: "tag" }, m.operation) : null,
-          m.parts > 0 ? h("span", { class: "parts", title: plural(m.parts, "part") }, String(m.parts)) : null,
+          h("div", { class: "line" }, subject),
+          h(
+            "div",
+            { class: "sub" },
+            m.operation !== "SubmitReq" && m.subject ? `${m.operation} · ` : "",
+            m.parts > 0 ? `${plural(m.parts, "part")} · ` : "",
+            formatSize(m.size),
+          ),
         ),
         h(
           "td",
@@ -213,7 +226,14 @@
           statusBadge(m.status_code, m.normalized),
           h("span", { class: "meaning" }, (m.normalized && m.normalized.result_message) || m.status_text || ""),
         ),
-        h("td", { class: "c-report" }, reportBadge(m.report_state)),
+        h(
+          "td",
+          { class: "c-report" },
+          h("div", null, reportBadge(m.report_state)),
+          m.report_state && m.report_state.mm_statuses && m.report_state.mm_statuses.length
+            ? h("div", { class: "sub" }, m.report_state.mm_statuses.join(", "))
+            : null,
+        ),
       );
       tr.addEventListener("click", () => openMessage(m.id));
       tr.addEventListener("keydown", (event) => {
@@ -452,9 +472,12 @@
           h(
             "li",
             null,
-            h("span", { class: "part-type" }, part.content_type),
-            h("span", { class: "part-name" }, part.filename || part.content_id || `part ${part.index}`),
-            h("span", { class: "part-size" }, formatSize(part.size)),
+            h(
+              "div",
+              { class: "part-what" },
+              h("div", { class: "part-name" }, part.filename || part.content_id || `part ${part.index}`),
+              h("div", { class: "part-type" }, `${part.content_type} · ${formatSize(part.size)}`),
+            ),
             h(
               "a",
               {
@@ -753,9 +776,8 @@
       { class: "control-form", id: "overload-form" },
       field("VASID", h("input", { id: "ov-vas", placeholder: "every VASID" })),
       field(
-        "Seconds",
+        scale !== 1 ? `Seconds (× ${scale})` : "Seconds",
         h("input", { id: "ov-seconds", type: "number", min: "0", step: "any", value: "60" }),
-        scale !== 1 ? `× time scale ${scale}` : null,
       ),
       h("div", { class: "buttons" }, h("button", { type: "submit", class: "btn btn-primary", id: "ov-start" }, "Start 4030 window"), h("button", { type: "button", class: "btn", id: "ov-end" }, "End")),
     );

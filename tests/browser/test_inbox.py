@@ -62,7 +62,7 @@ async def test_messages_appear_live_and_render_like_a_phone(
     first = rows.nth(1)
     await expect(first.locator(".c-subject")).to_contain_text(KOREAN_SUBJECT)
     await expect(first.locator(".c-vas")).to_have_text("VAS01")
-    await expect(first.locator(".c-from")).to_have_text("15881234")
+    await expect(first.locator(".c-from")).to_have_text("from 15881234")
     await expect(first.locator(".c-to")).to_have_text("01012345678")
     await expect(first.locator(".c-status .badge")).to_have_text("1000")
     await expect(first.locator(".c-status .badge")).to_have_class("badge cat-success")
@@ -71,7 +71,8 @@ async def test_messages_appear_live_and_render_like_a_phone(
 
     # delivery reports go to the receiver and are acknowledged; the row follows live
     await rig.mmsc.wait_for_reports(1, timeout=10)
-    await expect(first.locator(".c-report")).to_have_text("acknowledged")
+    await expect(first.locator(".c-report .badge")).to_have_text("acknowledged")
+    await expect(first.locator(".c-report .sub")).to_have_text("Retrieved")
 
     await first.click()
     await expect(page).to_have_url(f"{rig.mmsc.base_url}/#/m/{rig.mmsc.messages[0].id}")

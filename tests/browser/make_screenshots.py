@@ -1,0 +1,120 @@
+"""Take the README's screenshots of the web inbox: ``docs/screenshots/inbox.png`` and
+``docs/screenshots/message.png``.
+
+Runs the real mock MMSC, a report receiver and the real client on 127.0.0.1, sends a few
+Korean MMS (one with a photo drawn by the browser), and photographs the page in headless
+Chromium. Usage, from the repository root::
+
+    .venv/bin/python tests/browser/make_screenshots.py [OUTPUT_DIR]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+from inbox_rig import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, make_jpeg, running_rig
+from playwright.async_api import async_playwright
+
+from mm7client import Part, SubmitRequest
+
+ROOT = Path(__file__).resolve().parents[2]
+VIEWPORT = {"width": 1440, "height": 860}
+
+
+async def main(out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            async with running_rig(time_scale=0.05) as rig:
+                photo = await make_jpeg(browser, "봄맞이 세일", width=480, height=320, hue=195)
+                sends = [
+                    (
+                        "VAS01",
+                        SubmitRequest(
+                            to=["01012345678"],
+                            subject="[광고] 봄맞이 할인 안내",
+                            delivery_report=True,
+                            content=[
+                                Part.jpeg(photo, filename="spring-sale.jpg"),
+                                Part.from_text(
+                                    "안녕하세요, 고객님!\n봄맞이 특별 할인이 시작되었습니다.\n"
+                                    "전 품목 최대 30% 할인, 이번 주 일요일까지.\n"
+                                    "무료 수신거부 080-123-4567"
+                                ),
+                            ],
+                        ),
+                    ),
+                    (
+                        "VAS02",
+                        SubmitRequest(
+                            to=["01098765432"],
+                            subject="배송 출발 안내",
+                            delivery_report=True,
+                            content=[Part.from_text("주문하신 상품이 오늘 출발했습니다.")],
+                        ),
+                    ),
+                    (
+                        "VAS02",
+                        SubmitRequest(
+                            to=["01088880004"],
+                            subject="예약 확인",
+                            delivery_report=True,
+                            content=[Part.from_text("예약이 확정되었습니다.")],
+                        ),
+                    ),
+                    (
+                        "VAS03",
+                        SubmitRequest(
+                            to=["01055557777"],
+                            subject="이벤트 당첨 안내",
+                            content=[Part.from_text("축하합니다!")],
+                        ),
+                    ),
+                    (
+                        "VAS01",
+                        SubmitRequest(
+                            to=["01099996014"],
+                            subject="결제 완료",
+                            content=[Part.from_text("결제가 완료되었습니다.")],
+                        ),
+                    ),
+                ]
+                rig.mmsc.overload(600, vas_id="VAS03")
+                for vas_id, request in sends:
+                    async with rig.connect(vas_id) as client:
+                        await client.submit(request)
+                newest = rig.mmsc.messages[-1].id
+                first = rig.mmsc.messages[0].id
+                await rig.mmsc.wait_for_reports(3, timeout=10, acknowledged=False)
+                await rig.mmsc.wait_for_reports(2, timeout=10)
+
+                context = await browser.new_context(viewport=VIEWPORT, locale="ko-KR")
+                context.set_default_timeout(TIMEOUT_MS)
+                page = await context.new_page()
+                await page.goto(f"{rig.mmsc.base_url}/#/controls")
+                await page.wait_for_selector(f'#rows tr[data-id="{newest}"]')
+                await page.wait_for_selector("#ov-windows li")
+                await page.wait_for_selector('#live[data-state="live"]')
+                await page.screenshot(path=str(out / "inbox.png"))
+
+                await page.goto(f"{rig.mmsc.base_url}/#/m/{first}")
+                await page.wait_for_selector(".phone .slide-image")
+                await page.wait_for_function(
+                    "document.querySelector('.phone .slide-image').naturalWidth > 0"
+                )
+                await page.wait_for_selector(".c-report .rep-acknowledged")
+                await page.screenshot(path=str(out / "message.png"))
+                await context.close()
+        finally:
+            await browser.close()
+    for name in ("inbox.png", "message.png"):
+        path = out / name
+        print(f"{path}: {path.stat().st_size // 1024} KB")
+
+
+if __name__ == "__main__":
+    target = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "screenshots"
+    asyncio.run(main(target))

@@ -34,8 +34,9 @@ faults dangerous for a client that resends blindly.
 Delivery-report faults (what happens to the reports of an accepted SubmitReq):
 
 * ``duplicate_report`` - every report is sent twice (a second record, id ``...-dup``).
-* ``out_of_order_reports`` - the reports of the recipients go out in reverse order, spaced by
-  ``delay`` seconds (default 0.1, scaled).
+* ``out_of_order_reports`` - the reports are held back ``delay`` seconds (default 1, scaled) so
+  that the reports of later messages overtake them; the reports of several recipients go out in
+  reverse order, ``delay`` apart.
 * ``unknown_message_id_report`` - one more report, for a MessageID the mock never gave.
 """
 
@@ -96,8 +97,8 @@ class Fault:
         times: applies to the first N matching requests only (``None``: every one).
         operation: global faults: the operation it applies to (``*``: any).
         vas_id: global faults: the VASID it applies to (``None``: any).
-        delay: seconds to wait before acting (scaled); for ``out_of_order_reports`` the gap
-            between two reports.
+        delay: seconds to wait before acting (scaled); for the report kinds the gap between
+            two reports (``out_of_order_reports``: the hold-back, default 1 s).
         delay_max: when set, the wait is drawn uniformly from ``delay..delay_max``.
         http_status: HTTP status of ``http_error`` (500/502/503) or ``soap_fault``.
         status: MM7 status of ``soap_fault`` (1000..9999, default 3000).

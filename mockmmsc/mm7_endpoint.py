@@ -492,7 +492,9 @@ class MM7Endpoint:
         sender = message.sender_address.value if message.sender_address else message.callback
         recipients = list(message.recipients)
         kind = fault.kind if fault is not None else None
-        gap = settings.scaled(fault.delay or 0.1) if fault is not None else 0.0
+        gap = 0.0
+        if fault is not None:
+            gap = settings.scaled(fault.delay or (1.0 if kind == "out_of_order_reports" else 0.1))
         for index, address in enumerate(recipients):
             if action is not None and action.report_status is not None:
                 mm_status = action.report_status
@@ -513,8 +515,8 @@ class MM7Endpoint:
                 request_id=item.id,
             )
             due = settings.scaled(delay)
-            if kind == "out_of_order_reports":
-                due += gap * (len(recipients) - 1 - index)
+            if kind == "out_of_order_reports":  # held back: later reports overtake it
+                due += gap * (len(recipients) - index)
             self.mock.reports.schedule(record, due)
             if kind == "duplicate_report":
                 copy = dataclasses.replace(record, id=record.id + "-dup")

@@ -167,7 +167,7 @@ def parse_xml(
     # neither loaded it nor expanded its entities. ASCII-compatible documents that start with
     # markup were covered by the byte scan already (this check costs a tenth of a parse).
     ascii_markup = codec in _ASCII_COMPATIBLE and data[:1] in _MARKUP_START
-    if not ascii_markup and root.getroottree().docinfo.doctype:
+    if not ascii_markup and getattr(root.getroottree().docinfo, "doctype", None):
         raise ParseError("XML with a DOCTYPE or ENTITY declaration is refused")
     if data.count(b"<") > limits.max_xml_depth:
         _check_depth(root, limits.max_xml_depth)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from playwright.async_api import Browser
 
-from mm7client.client import MM7Client
+from mm7client import MM7Client
 from mm7client.receiver import ReceiverServer, SqliteStore
 from mm7client.throttle import RetryPolicy
 from mockmmsc import MockMMSC, MockSettings

@@ -32,6 +32,7 @@ __all__ = [
     "Priority",
     "ReadReplyRequest",
     "ReadReplyResponse",
+    "RecipientReport",
     "ReplaceRequest",
     "ReplaceResponse",
     "ReplyCharging",
@@ -413,11 +414,12 @@ class DeliverRequest(MM7Message):
 
 
 @dataclass(slots=True, kw_only=True)
-class DeliveryReportRequest(MM7Message):
-    """MM7 DeliveryReportReq: the fate of one submitted message for one recipient.
+class RecipientReport(MM7Message):
+    """Fields shared by delivery reports and read replies: one message, one recipient.
 
     ``mm_status`` is kept as received (carriers add their own values, e.g. LGT's
-    ``PPSRejected``); ``status_text`` is LGT's ``OK`` / ``NOK``.
+    ``PPSRejected``); ``status_text`` is LGT's ``OK`` / ``NOK``. Addresses given as plain strings
+    become numbers.
     """
 
     message_id: str
@@ -427,26 +429,27 @@ class DeliveryReportRequest(MM7Message):
     status_text: str | None = None
     mms_relay_server_id: str | None = None
     timestamp: datetime | None = None
-    called_net: str | None = None
     applic_id: str | None = None
     reply_applic_id: str | None = None
     aux_applic_info: str | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.recipient, str):
+            self.recipient = Address(self.recipient)
+        if isinstance(self.sender, str):
+            self.sender = Address(self.sender)
 
 
 @dataclass(slots=True, kw_only=True)
-class ReadReplyRequest(MM7Message):
-    """MM7 ReadReplyReq: the recipient read (or deleted) a message."""
+class DeliveryReportRequest(RecipientReport):
+    """MM7 DeliveryReportReq: the fate of one submitted message for one recipient."""
 
-    message_id: str
-    recipient: Address
-    sender: Address | None = None
-    mm_status: str = ""
-    status_text: str | None = None
-    mms_relay_server_id: str | None = None
-    timestamp: datetime | None = None
-    applic_id: str | None = None
-    reply_applic_id: str | None = None
-    aux_applic_info: str | None = None
+    called_net: str | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class ReadReplyRequest(RecipientReport):
+    """MM7 ReadReplyReq: the recipient read (or deleted) a message."""
 
 
 def _addresses(values: list[Address] | list[str] | list[Address | str]) -> list[Address]:

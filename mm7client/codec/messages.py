@@ -492,20 +492,30 @@ def _encode_deliver(msg: DeliverRequest, profile: CarrierProfile, tid: str) -> E
     return _package(w.envelope("DeliverReq", tid), profile, tid, content)
 
 
+def _sender_element(w: XmlWriter, sender: Address | None) -> None:
+    if sender is not None:
+        w.open("Sender")
+        _address_xml(w, sender)
+        w.close("Sender")
+
+
 def _encode_report(
     msg: DeliveryReportRequest | ReadReplyRequest, profile: CarrierProfile, tid: str
 ) -> EncodedMessage:
     w = XmlWriter(profile)
     w.element("MM7Version", msg.mm7_version or profile.mm7_version)
     w.element("MMSRelayServerID", msg.mms_relay_server_id)
+    # LGT's delivery reports name the sender before the MessageID; TS 23.140 (and every read
+    # reply) puts it after Recipient.
+    sender_first = profile.lgt_extensions and isinstance(msg, DeliveryReportRequest)
+    if sender_first:
+        _sender_element(w, msg.sender)
     w.element("MessageID", msg.message_id)
     w.open("Recipient")
     _address_xml(w, msg.recipient)
     w.close("Recipient")
-    if msg.sender is not None:
-        w.open("Sender")
-        _address_xml(w, msg.sender)
-        w.close("Sender")
+    if not sender_first:
+        _sender_element(w, msg.sender)
     if msg.timestamp is not None:
         w.element("TimeStamp", _time(msg.timestamp))
     w.element("MMStatus", msg.mm_status)

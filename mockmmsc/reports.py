@@ -181,7 +181,7 @@ class ReportDispatcher:
             async with self._session.post(
                 record.url, data=encoded.body, headers=encoded.headers
             ) as response:
-                body = await response.content.read(_ANSWER_LIMITS.max_body_bytes + 1)
+                body = await _read_limited(response, _ANSWER_LIMITS.max_body_bytes + 1)
                 self._judge(record, response.status, body, response.headers.get("Content-Type"))
         except asyncio.CancelledError:
             record.last_error = "cancelled (mock stopped)"
@@ -223,3 +223,15 @@ class ReportDispatcher:
         record.acknowledged_at = time.time()
         record.answer = answer
         record.last_error = None
+
+
+async def _read_limited(response: aiohttp.ClientResponse, limit: int) -> bytes:
+    """The answer body up to ``limit`` bytes, however slowly it arrives (one ``read(n)`` only
+    returns what is buffered so far)."""
+    data = bytearray()
+    while len(data) < limit:
+        chunk = await response.content.read(limit - len(data))
+        if not chunk:
+            break
+        data.extend(chunk)
+    return bytes(data)

@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean browser-deps
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,15 @@ $(BIN)/.installed: pyproject.toml
 run: $(BIN)/.installed
 	$(BIN)/mm7 send --to 01012345678 --subject "안녕하세요" --text "MM7 toolkit 예제 메시지입니다."
 
-test: $(BIN)/.installed
+# The browser tests drive Debian's chromium (never a downloaded browser) and need CJK fonts to
+# render Korean; install both when missing (needs root, as on CI).
+browser-deps:
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
+		echo "installing chromium and fonts-noto-cjk for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	fi
+
+test: $(BIN)/.installed browser-deps
 	$(BIN)/python -m pytest
 
 lint: $(BIN)/.installed
@@ -27,6 +35,8 @@ lint: $(BIN)/.installed
 
 bench: $(BIN)/.installed
 	$(BIN)/python bench/codec.py
+	$(BIN)/python bench/mock_server.py
+	$(BIN)/python bench/client_e2e.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

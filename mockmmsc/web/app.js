@@ -141,8 +141,20 @@
     }
   }
 
+  /** Reload the list within ``delay`` ms; a burst of events costs one reload, never starves. */
   function refreshList(delay = 120) {
-    debounce("list", delay, loadList);
+    schedule("list", delay, loadList);
+  }
+
+  function schedule(name, delay, fn) {
+    if (state.timers[name]) {
+      if (delay > 0) return;
+      clearTimeout(state.timers[name]);
+    }
+    state.timers[name] = setTimeout(() => {
+      state.timers[name] = null;
+      fn();
+    }, delay);
   }
 
   function statusBadge(code, normalized) {
@@ -1020,7 +1032,7 @@
       case "report":
         refreshList(300);
         if (state.view === "message" && event.report && event.report.request_id === state.selected) {
-          debounce("detail", 300, loadDetail);
+          schedule("detail", 300, loadDetail);
         }
         break;
       case "deleted":
@@ -1077,7 +1089,7 @@
   }
 
   function start() {
-    $("filters").addEventListener("input", () => refreshList(250));
+    $("filters").addEventListener("input", () => debounce("filters", 250, () => refreshList(0)));
     $("filters").addEventListener("submit", (event) => {
       event.preventDefault();
       refreshList(0);

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from inbox_rig import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, make_jpeg, running_rig
-from playwright.async_api import async_playwright
+from playwright.async_api import async_playwright, expect
 
 from mm7client import Part, SubmitRequest
 
@@ -102,9 +102,9 @@ async def main(out: Path) -> None:
 
                 await page.goto(f"{rig.mmsc.base_url}/#/m/{first}")
                 await page.wait_for_selector(".phone .slide-image")
-                await page.wait_for_function(
-                    "document.querySelector('.phone .slide-image').naturalWidth > 0"
-                )
+                image = page.locator(".phone .slide-image").first
+                await expect(image).to_have_js_property("complete", True)
+                assert await image.evaluate("img => img.naturalWidth") > 0
                 await page.wait_for_selector(".c-report .rep-acknowledged")
                 await page.screenshot(path=str(out / "message.png"))
                 await context.close()

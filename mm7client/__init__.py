@@ -7,6 +7,8 @@ The protocol core is sans-IO: :mod:`mm7client.model` (dataclasses), :mod:`mm7cli
 
 from __future__ import annotations
 
+import logging
+
 from mm7client.client import MM7Client, SubmitResult, SyncMM7Client
 from mm7client.codec import EncodedMessage, Limits, decode, encode
 from mm7client.errors import BodyTooLargeError, MM7Error, ParseError, ValidationError
@@ -33,6 +35,10 @@ from mm7client.model import (
 from mm7client.profiles import LGT, THREEGPP, CarrierProfile, get_profile
 
 __version__ = "0.1.0"
+
+# A library never configures logging; without this, Python's last-resort handler would print
+# the client's warnings (pauses, retries) to stderr of applications that set up no logging.
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
     "LGT",

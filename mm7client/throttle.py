@@ -238,6 +238,10 @@ class RateLimiter:
     async def acquire(self) -> float:
         """Wait for a send slot; returns the seconds waited."""
         start = self._clock.now()
+        if self.rate is None and not self._lock.locked():
+            # unlimited: only remember the send for observed_tps()
+            self._remember(start)
+            return 0.0
         async with self._lock:
             while True:
                 now = self._clock.now()
@@ -248,10 +252,13 @@ class RateLimiter:
                     break
                 await self._clock.sleep(max(_EPSILON, (1.0 - self._tokens) / self.rate))
         now = self._clock.now()
+        self._remember(now)
+        return now - start
+
+    def _remember(self, now: float) -> None:
         self._recent.append(now)
         while self._recent and self._recent[0] < now - 1.0:
             self._recent.popleft()
-        return now - start
 
     def observed_tps(self) -> float:
         """Sends acquired over the last second."""

@@ -575,3 +575,14 @@ def test_client_rejects_bad_settings() -> None:
         MM7Client("http://127.0.0.1:1/", username="only-user")
     with pytest.raises(ValueError, match="profile='nope'"):
         MM7Client("http://127.0.0.1:1/", profile="nope")
+
+
+@pytest.mark.asyncio
+async def test_submit_never_modifies_the_callers_request(make_server) -> None:
+    server = await make_server(answer(1000))
+    request = message()
+    async with client_for(server.url) as client:
+        await client.submit(request, vas_id="OTHER")
+    assert request.vas_id is None and request.vasp_id is None
+    assert request.kisa_orig_code is None and request.transaction_id is None
+    assert decode(server.received[0].body, None).vas_id == "OTHER"  # type: ignore[attr-defined]

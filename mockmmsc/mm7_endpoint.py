@@ -6,7 +6,9 @@ Decisions, in order, for a SubmitReq (CancelReq / ReplaceReq skip KisaOrigCode a
 2. Body over ``max_body_bytes`` -> HTTP 413 with a SOAP Fault (RSErrorRsp 2004 "Multimedia
    content refused,"), refused from Content-Length before reading, or as soon as a body without
    Content-Length grows past the limit. (Without reading the body there is no TransactionID to
-   echo, so the answer is a fault, not a SubmitRsp.)
+   echo, so the answer is a fault, not a SubmitRsp.) A Content-Type that is neither XML nor
+   multipart (``application/json``, ``text/html``...) -> HTTP 415 with a 2007 fault, unread; a
+   missing one or ``application/octet-stream`` is sniffed by the codec.
 3. Undecodable body -> HTTP 500 with a SOAP Fault (RSErrorRsp 2007 / 4004 / 4003 from the
    codec's ParseError); any other operation than SubmitReq/CancelReq/ReplaceReq -> 4003 fault.
 4. Accounts: unknown VASID or wrong password -> 6024; expired password -> 6025.
@@ -74,6 +76,7 @@ log = logging.getLogger(__name__)
 STATUS_SUCCESS = 1000
 STATUS_SERVER_ERROR = 3000
 STATUS_TOO_LARGE = 2004
+STATUS_CORRUPT = 2007
 STATUS_MESSAGE_ID_NOT_FOUND = 2005
 STATUS_UNSUPPORTED_OPERATION = 4003
 STATUS_OVERLOAD = 4030
@@ -83,6 +86,10 @@ STATUS_ACCOUNT_EXPIRED = 6025
 STATUS_TPS = 7103
 
 _KISA = re.compile(r"\d{9}")
+_XML_OR_MULTIPART = frozenset(
+    {"text/xml", "application/xml", "application/soap+xml", "multipart/related", "multipart/mixed"}
+)
+_UNSPECIFIED_MEDIA = frozenset({"application/octet-stream", ""})
 _OPERATIONS: dict[type, str] = {
     SubmitRequest: "SubmitReq",
     CancelRequest: "CancelReq",
@@ -209,6 +216,15 @@ class MM7Endpoint:
                 STATUS_TOO_LARGE,
                 f"body of {length} bytes exceeds the limit of {settings.max_body_bytes} bytes",
                 413,
+            )
+        media = request.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
+        if media not in _XML_OR_MULTIPART and media not in _UNSPECIFIED_MEDIA:
+            return self._rejected_unread(
+                request,
+                STATUS_CORRUPT,
+                f"Content-Type {request.headers.get('Content-Type', '')[:100]!r} is not XML or "
+                "multipart/related",
+                415,
             )
         try:
             body = await request.read()

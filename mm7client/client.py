@@ -589,10 +589,18 @@ class MM7Client:
                 reply, tid, f"unexpected {type(answer).__name__} in answer"
             )
         if answer.transaction_id and answer.transaction_id != tid:
-            logger.warning(
-                "answer TransactionID %r does not match the request's %r",
-                answer.transaction_id,
+            # the answer belongs to another request: neither its status nor its MessageID can
+            # be trusted, and this message may have been accepted - ambiguous, not resent
+            detail = (
+                f"answer TransactionID {_short(answer.transaction_id, 60)!r} does not match "
+                f"the request's {tid!r}"
+            )
+            logger.warning("%s", detail)
+            return _Attempt(
+                normalize_transport_failure(TransportFailure.AMBIGUOUS, detail, table=self.table),
                 tid,
+                http_status=reply.status,
+                ambiguous=True,
             )
         status = answer.status
         return _Attempt(

@@ -194,13 +194,22 @@ class HttpTransport:
                         f"{self.max_response_bytes}",
                         sent=True,
                     )
-                data = await response.content.read(self.max_response_bytes + 1)
-                if len(data) > self.max_response_bytes:
-                    raise TransportError(
-                        TransportFailure.UNPARSEABLE,
-                        f"HTTP {response.status} answer exceeds {self.max_response_bytes} bytes",
-                        sent=True,
-                    )
+                if declared is not None:
+                    data = await response.read()
+                else:  # chunked or until close: read with a bound
+                    chunks: list[bytes] = []
+                    size = 0
+                    async for chunk in response.content.iter_chunked(64 * 1024):
+                        size += len(chunk)
+                        if size > self.max_response_bytes:
+                            raise TransportError(
+                                TransportFailure.UNPARSEABLE,
+                                f"HTTP {response.status} answer exceeds "
+                                f"{self.max_response_bytes} bytes",
+                                sent=True,
+                            )
+                        chunks.append(chunk)
+                    data = b"".join(chunks)
                 return HttpReply(
                     status=response.status,
                     body=data,

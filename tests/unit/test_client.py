@@ -52,7 +52,7 @@ class Received:
 
 # An action gets the request and returns the raw HTTP answer, or None to drop the connection
 # without answering, or "hang" to never answer.
-Action = Callable[[Received], bytes | str | None]
+Action = Callable[[Received], bytes | list[bytes] | str | None]
 
 
 def http(status: int, body: bytes, content_type: str = 'text/xml; charset="utf-8"') -> bytes:
@@ -100,6 +100,33 @@ def fault(code: int | None, http_status: int = 500) -> Action:
 
 def raw(status: int, body: bytes, content_type: str = "text/html") -> Action:
     return lambda req: http(status, body, content_type)
+
+
+def dribbled(inner: Action, size: int = 7) -> Action:
+    def act(req: Received) -> list[bytes]:
+        whole = inner(req)
+        assert isinstance(whole, bytes)
+        return [whole[i : i + size] for i in range(0, len(whole), size)]
+
+    return act
+
+
+def chunked(inner: Action) -> Action:
+    def act(req: Received) -> list[bytes]:
+        whole = inner(req)
+        assert isinstance(whole, bytes)
+        head, body = whole.split(b"\r\n\r\n", 1)
+        head = b"\r\n".join(
+            line for line in head.split(b"\r\n") if not line.startswith(b"Content-Length")
+        )
+        pieces = [head + b"\r\nTransfer-Encoding: chunked\r\n\r\n"]
+        for i in range(0, len(body), 50):
+            part = body[i : i + 50]
+            pieces.append(f"{len(part):x}\r\n".encode() + part + b"\r\n")
+        pieces.append(b"0\r\n\r\n")
+        return pieces
+
+    return act
 
 
 def drop(req: Received) -> None:
@@ -156,6 +183,12 @@ class ScriptedServer:
                 if out == "hang":
                     await asyncio.sleep(30)
                     return
+                if isinstance(out, list):  # dribbled in pieces
+                    for piece in out:
+                        writer.write(piece)
+                        await writer.drain()
+                        await asyncio.sleep(0.005)
+                    continue
                 assert isinstance(out, bytes)
                 writer.write(out)
                 await writer.drain()
@@ -586,3 +619,28 @@ async def test_submit_never_modifies_the_callers_request(make_server) -> None:
     assert request.vas_id is None and request.vasp_id is None
     assert request.kisa_orig_code is None and request.transaction_id is None
     assert decode(server.received[0].body, None).vas_id == "OTHER"  # type: ignore[attr-defined]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("shape", [dribbled, chunked], ids=["dribbled", "chunked"])
+async def test_answers_arriving_in_pieces_are_read_whole(make_server, shape) -> None:
+    server = await make_server(shape(answer(1000, "Success", "MID-P")))
+    async with client_for(server.url) as client:
+        result = await client.submit(message())
+    assert result.ok and result.message_id == "MID-P" and result.attempts == 1
+
+
+@pytest.mark.asyncio
+async def test_an_oversized_answer_is_refused_unread(make_server) -> None:
+    big = raw(200, b"<x>" + b"a" * 5000 + b"</x>", "text/xml")
+    server = await make_server(big, chunked(big))
+    from mm7client.codec import Limits
+
+    async with client_for(
+        server.url, limits=Limits(max_body_bytes=1000), retry=RetryPolicy.no_retries()
+    ) as client:
+        declared = await client.submit(message())
+        streamed = await client.submit(message())
+    for result in (declared, streamed):
+        assert result.normalized.origin_result == "unparseable"
+        assert "exceeds" in (result.normalized.status_text or "")

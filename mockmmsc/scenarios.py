@@ -240,8 +240,12 @@ class Rule:
     def __post_init__(self) -> None:
         if not self.id:
             self.id = f"r{next(_ids)}"
-        if not isinstance(self.probability, int | float) or isinstance(self.probability, bool):
-            raise SettingsError(f"rule {self.id}: probability={self.probability!r}: a number")
+        if (
+            not isinstance(self.probability, int | float)
+            or isinstance(self.probability, bool)
+            or not 0 <= self.probability <= 1
+        ):
+            raise SettingsError(f"rule {self.id}: probability={self.probability!r} must be 0..1")
         _check_action_values(self, f"rule {self.id}")
         self.fault = faults_from(self.fault, f"rule {self.id} fault")
         self.then = [_action(step, f"rule {self.id} then[{i}]") for i, step in enumerate(self.then)]

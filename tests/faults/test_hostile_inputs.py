@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -14,6 +15,8 @@ import pytest
 import pytest_asyncio
 from aiohttp import web
 from hostile_payloads import HOSTILE
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mm7client import MM7Client
 from mm7client.codec import Limits, decode, encode, split_body
@@ -28,7 +31,9 @@ from mm7client.model import (
 )
 from mm7client.profiles import LGT
 from mm7client.receiver import ReceiverServer, SqliteStore
-from mockmmsc import MockMMSC
+from mockmmsc import MockMMSC, Rule
+from mockmmsc.faults import FAULT_KINDS, Fault
+from mockmmsc.settings import SettingsError
 from mockmmsc.testing import lgt_submit, post_mm7
 
 GUARD = 10.0
@@ -236,3 +241,60 @@ async def test_client_answer_parser_refuses(kind: str) -> None:
     assert result.normalized.origin_result == "unparseable"
     assert len(result.normalized.status_text or "") <= 300  # a short reason, not the body
     assert json.dumps(result.to_dict())
+
+
+# -- property-based: arbitrary JSON into rules and faults -------------------------------------
+
+_json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**12), 10**12)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+_rule_keys = st.sampled_from(
+    ["recipient", "status", "delay", "times", "then", "probability", "fault", "http_status"]
+)
+_fault_keys = st.sampled_from(
+    ["kind", "delay", "delay_max", "times", "probability", "http_status", "chunk_size", "hold"]
+)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.dictionaries(_rule_keys, _json_values, max_size=5)
+    | st.dictionaries(st.text(max_size=8), _json_values, max_size=3)
+)
+def test_any_json_rule_is_a_rule_or_a_settings_error(data: dict[str, Any]) -> None:
+    try:
+        rule = Rule.from_dict(data)
+    except SettingsError as exc:
+        assert str(exc)
+        return
+    json.dumps(rule.to_dict())  # what the admin API answers is JSON
+    assert rule.step_for(1) is not None or rule.times == 0
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(_fault_keys, _json_values, max_size=5) | _json_values)
+def test_any_json_fault_is_a_fault_or_a_settings_error(data: Any) -> None:
+    try:
+        fault = Fault.from_value(data)
+    except SettingsError as exc:
+        assert str(exc)
+        return
+    assert fault.kind in FAULT_KINDS
+    assert 0 <= fault.wait_seconds(random.Random(0)) < float("inf")
+    json.dumps(fault.to_dict())
+
+
+def test_not_a_number_is_refused_everywhere() -> None:
+    for data in ({"probability": float("nan")}, {"delay": float("nan")}, {"times": 1.5}):
+        with pytest.raises(SettingsError):
+            Rule.from_dict(data)
+        with pytest.raises(SettingsError):
+            Fault.from_value({"kind": "delay", **data})

@@ -55,7 +55,7 @@ from mm7client.model import (
 )
 from mockmmsc.faults import Fault, FaultBook, HoldRegistry, html_error_page, malform
 from mockmmsc.scenarios import DEFAULT_REPORT, Action, magic_report, magic_status
-from mockmmsc.store import ReceivedRequest, ReportRecord
+from mockmmsc.store import HttpHead, ReceivedRequest, ReportRecord
 
 if TYPE_CHECKING:
     from mockmmsc.app import MockMMSC
@@ -188,6 +188,7 @@ class MM7Endpoint:
                 http_status=http_status,
                 transaction_id=getattr(message, "transaction_id", None),
                 error=error,
+                http_head=HttpHead.of(request),
             )
         )
 
@@ -402,6 +403,7 @@ class MM7Endpoint:
             message_id=message_id,
             transaction_id=transaction_id,
             rule_id=answer.rule_id,
+            http_head=HttpHead.of(request),
         )
         status = Status(str(answer.code), answer.text)
         response: web.StreamResponse

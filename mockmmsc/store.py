@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from aiohttp import web
+
 from mm7client.model import MM7Message, Part, SubmitRequest
 
 __all__ = ["ReceivedRequest", "ReportDatabase", "ReportRecord", "Store"]
@@ -90,6 +92,32 @@ class ReportRecord:
         }
 
 
+@dataclass(slots=True, frozen=True)
+class HttpHead:
+    """The request line and headers of an MM7 request, as received."""
+
+    method: str
+    path: str
+    version: str
+    headers: tuple[tuple[str, str], ...]
+
+    @classmethod
+    def of(cls, request: web.BaseRequest) -> HttpHead:
+        """The head of an aiohttp request."""
+        return cls(
+            request.method,
+            request.path_qs,
+            f"{request.version.major}.{request.version.minor}",
+            tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in request.raw_headers),
+        )
+
+    def text(self) -> str:
+        """``POST /mm7 HTTP/1.1`` and the header lines."""
+        lines = [f"{self.method} {self.path} HTTP/{self.version}"]
+        lines.extend(f"{name}: {value}" for name, value in self.headers)
+        return "\r\n".join(lines) + "\r\n\r\n"
+
+
 @dataclass(slots=True)
 class ReceivedRequest:
     """One HTTP request the MM7 endpoint received, and the answer it got.
@@ -112,6 +140,7 @@ class ReceivedRequest:
     transaction_id: str | None = None
     error: str | None = None
     rule_id: str | None = None
+    http_head: HttpHead | None = None
     reports: list[ReportRecord] = field(default_factory=list)
 
     @property

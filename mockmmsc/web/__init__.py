@@ -25,9 +25,7 @@ import contextlib
 import json
 import logging
 import re
-from collections import OrderedDict
 from collections.abc import AsyncGenerator, Awaitable, Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from importlib import resources
@@ -79,31 +77,11 @@ _STATIC_HEADERS = {
 }
 _MM7_PATHS = ("/", "/mm7")
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-@dataclass(slots=True, frozen=True)
-class HttpHead:
-    """The request line and headers of an MM7 request, as received."""
-
-    method: str
-    path: str
-    version: str
-    headers: tuple[tuple[str, str], ...]
-
-    def text(self) -> str:
-        """``POST /mm7 HTTP/1.1`` and the header lines."""
-        lines = [f"{self.method} {self.path} HTTP/{self.version}"]
-        lines.extend(f"{name}: {value}" for name, value in self.headers)
-        return "\r\n".join(lines) + "\r\n\r\n"
-
 
 class _WebState:
-    """Per-application state of the inbox: recorded HTTP heads and open event streams."""
+    """Per-application state of the inbox: its open event streams."""
 
     def __init__(self) -> None:
-        self.heads: OrderedDict[int, HttpHead] = OrderedDict()
-        self.max_heads = 5000
         self.streams = 0
         self.closing = asyncio.Event()
 
@@ -156,43 +134,6 @@ async def static(request: web.Request) -> web.Response:
     if name not in _STATIC or name == "index.html":
         return _error(404, f"no static file {name!r}")
     return _static_response(name)
-
-
-# -- recording the HTTP request line and headers of MM7 requests -------------------------
-
-
-@web.middleware
-async def _record_http_head(request: web.Request, handler: Handler) -> web.StreamResponse:
-    response = await handler(request)
-    if request.method == "POST" and request.path in _MM7_PATHS:
-        try:
-            await _remember_head(request)
-        except Exception:  # never let the inbox break the MM7 endpoint
-            log.exception("could not record the HTTP head of %s", request.path)
-    return response
-
-
-async def _remember_head(request: web.Request) -> None:
-    # Only a body the endpoint read completely is looked at (then read() returns the very
-    # bytes object it stored); a refused, unread body is never read here.
-    if not request.content.at_eof():
-        return
-    body = await request.read()
-    if not body:
-        return
-    store = _mock(request).store
-    state = request.app[_STATE]
-    for item in reversed(store.messages[-64:]):
-        if item.raw_body is body:
-            state.heads[item.id] = HttpHead(
-                request.method,
-                request.path_qs,
-                f"{request.version.major}.{request.version.minor}",
-                tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in request.raw_headers),
-            )
-            while len(state.heads) > state.max_heads:
-                state.heads.popitem(last=False)
-            return
 
 
 # -- enriched views -------------------------------------------------------------------------
@@ -301,7 +242,8 @@ def _soap_envelope(item: ReceivedRequest) -> dict[str, Any]:
     return {"text": text, "truncated": cut, "error": None}
 
 
-def _http_request(item: ReceivedRequest, head: HttpHead | None) -> dict[str, Any]:
+def _http_request(item: ReceivedRequest) -> dict[str, Any]:
+    head = item.http_head
     if head is None:
         head_text = (
             "POST /mm7 HTTP/1.1\r\n"
@@ -428,7 +370,7 @@ def presentation(item: ReceivedRequest) -> dict[str, Any]:
     return {"from_smil": from_smil, "slides": slides, "attachments": attachments}
 
 
-def detail(item: ReceivedRequest, head: HttpHead | None) -> dict[str, Any]:
+def detail(item: ReceivedRequest) -> dict[str, Any]:
     """Everything the message view shows about one request."""
     result = item.to_dict()
     result.update(
@@ -439,7 +381,7 @@ def detail(item: ReceivedRequest, head: HttpHead | None) -> dict[str, Any]:
             "received_epoch": item.received_at,
             "presentation": presentation(item),
             "soap_envelope": _soap_envelope(item),
-            "http_request": _http_request(item, head),
+            "http_request": _http_request(item),
         }
     )
     for index, part in enumerate(result["parts"]):
@@ -581,7 +523,7 @@ async def get_message(request: web.Request) -> web.Response:
     item = _item(request)
     if isinstance(item, web.Response):
         return item
-    return web.json_response(detail(item, request.app[_STATE].heads.get(item.id)))
+    return web.json_response(detail(item))
 
 
 def _content_disposition(filename: str) -> str:
@@ -696,7 +638,6 @@ async def _on_shutdown(app: web.Application) -> None:
 def setup(app: web.Application) -> None:
     """Add the inbox page, its static files, ``/api/events`` and ``/web-api/`` to ``app``."""
     app[_STATE] = _WebState()
-    app.middlewares.append(_record_http_head)
     app.on_shutdown.append(_on_shutdown)
     r = app.router
     r.add_get("/", index)

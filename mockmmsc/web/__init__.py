@@ -25,7 +25,7 @@ import contextlib
 import json
 import logging
 import re
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator
 from datetime import UTC, datetime
 from functools import lru_cache
 from importlib import resources

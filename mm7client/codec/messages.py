@@ -834,28 +834,39 @@ def _require(value: str | None, name: str, operation: str) -> str:
     return value
 
 
-def _sender_identification_fields(op: etree._Element) -> dict[str, Any]:
-    sid = child(op, "SenderIdentification")
-    source = sid if sid is not None else op
+def _sender_identification_fields(
+    op: etree._Element, fields: dict[str, etree._Element] | None = None
+) -> dict[str, Any]:
+    """VASPID, VASID and SenderAddress; ``fields`` is the operation's child index when known."""
+    if fields is None:
+        fields = index_children(op)
+    sid = fields.get("SenderIdentification")
+    source = index_children(sid) if sid is not None else fields
     return {
-        "vasp_id": child_text(source, "VASPID"),
-        "vas_id": child_text(source, "VASID"),
-        "sender_address": _read_address(child(source, "SenderAddress")),
+        "vasp_id": text_of(source.get("VASPID")),
+        "vas_id": text_of(source.get("VASID")),
+        "sender_address": _read_address(source.get("SenderAddress")),
     }
 
 
 def _decode_submit(
     op: etree._Element, common: dict[str, Any], parts: list[MimePart], limits: Limits
 ) -> SubmitRequest:
-    recipients = _read_recipients(child(op, "Recipients"))
+    # One pass over the children; every field below is a dict lookup.
+    fields = index_children(op)
+
+    def text(name: str) -> str | None:
+        return text_of(fields.get(name))
+
+    recipients = _read_recipients(fields.get("Recipients"))
     if not any(recipients.values()):
         raise ParseError("SubmitReq without recipients", status_code=4004)
-    sid = _sender_identification_fields(op)
-    sid_element = child(op, "SenderIdentification")
-    callback = child_text(sid_element, "CallBack") or child_text(op, "CallBack")
-    password = child_text(sid_element, "AuthPassword") or child_text(op, "AuthPassword")
-    content = child(op, "Content")
-    reply = child(op, "ReplyCharging")
+    sid = _sender_identification_fields(op, fields)
+    sid_element = fields.get("SenderIdentification")
+    callback = child_text(sid_element, "CallBack") or text("CallBack")
+    password = child_text(sid_element, "AuthPassword") or text("AuthPassword")
+    content = fields.get("Content")
+    reply = fields.get("ReplyCharging")
     reply_charging = None
     if reply is not None:
         size = reply.get("replyChargingSize")
@@ -877,27 +888,27 @@ def _decode_submit(
         bcc=recipients["Bcc"],
         callback=callback,
         auth_password=password,
-        service_code=child_text(op, "ServiceCode"),
-        linked_id=child_text(op, "LinkedID"),
-        message_class=_parse_enum(MessageClass, child_text(op, "MessageClass")),
-        timestamp=_parse_datetime(child_text(op, "TimeStamp")),
+        service_code=text("ServiceCode"),
+        linked_id=text("LinkedID"),
+        message_class=_parse_enum(MessageClass, text("MessageClass")),
+        timestamp=_parse_datetime(text("TimeStamp")),
         reply_charging=reply_charging,
-        earliest_delivery_time=_parse_time(child_text(op, "EarliestDeliveryTime")),
-        expiry_date=_parse_time(child_text(op, "ExpiryDate")),
-        delivery_report=_parse_bool(child_text(op, "DeliveryReport")),
-        read_reply=_parse_bool(child_text(op, "ReadReply")),
-        priority=_parse_enum(Priority, child_text(op, "Priority")),
-        subject=child_text(op, "Subject"),
-        charged_party=_parse_enum(ChargedParty, child_text(op, "ChargedParty")),
-        distribution_indicator=_parse_bool(child_text(op, "DistributionIndicator")),
-        kisa_orig_code=child_text(op, "KisaOrigCode"),
-        applic_id=child_text(op, "ApplicID"),
-        reply_applic_id=child_text(op, "ReplyApplicID"),
-        aux_applic_info=child_text(op, "AuxApplicInfo"),
-        charged_party_id=child_text(op, "ChargedPartyID"),
+        earliest_delivery_time=_parse_time(text("EarliestDeliveryTime")),
+        expiry_date=_parse_time(text("ExpiryDate")),
+        delivery_report=_parse_bool(text("DeliveryReport")),
+        read_reply=_parse_bool(text("ReadReply")),
+        priority=_parse_enum(Priority, text("Priority")),
+        subject=text("Subject"),
+        charged_party=_parse_enum(ChargedParty, text("ChargedParty")),
+        distribution_indicator=_parse_bool(text("DistributionIndicator")),
+        kisa_orig_code=text("KisaOrigCode"),
+        applic_id=text("ApplicID"),
+        reply_applic_id=text("ReplyApplicID"),
+        aux_applic_info=text("AuxApplicInfo"),
+        charged_party_id=text("ChargedPartyID"),
         delivery_condition=conditions,
-        content_class=child_text(op, "ContentClass"),
-        drm_content=_parse_bool(child_text(op, "DRMContent")),
+        content_class=text("ContentClass"),
+        drm_content=_parse_bool(text("DRMContent")),
         content=_resolve_content(content, parts, limits),
         allow_adaptations=_parse_bool(content.get("allowAdaptations"))
         if content is not None

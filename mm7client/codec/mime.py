@@ -224,23 +224,29 @@ def _parse_headers(block: bytes, limits: Limits) -> dict[str, str]:
     return headers
 
 
-def _split_entity(entity: bytes, limits: Limits) -> MimePart:
-    """Split one entity into headers and (transfer-decoded) body."""
-    if entity.startswith(b"\r\n") or entity.startswith(b"\n"):
+def _split_entity(body: bytes, start: int, end: int, limits: Limits) -> MimePart:
+    """Split the entity ``body[start:end]`` into headers and (transfer-decoded) body.
+
+    Works on offsets into the whole multipart body, so a large part is copied once.
+    """
+    if body.startswith((b"\r\n", b"\n"), start, end):
         # no headers at all
-        body = entity[2:] if entity.startswith(b"\r\n") else entity[1:]
-        return MimePart({}, body)
-    crlf = entity.find(b"\r\n\r\n")
-    lf = entity.find(b"\n\n")
+        skip = 2 if body.startswith(b"\r\n", start, end) else 1
+        return MimePart({}, body[start + skip : end])
+    crlf = body.find(b"\r\n\r\n", start, end)
+    # a bare-LF blank line counts only when it comes first
+    lf = body.find(b"\n\n", start, end if crlf == -1 else crlf + 2)
     if crlf == -1 and lf == -1:
         raise ParseError("MIME part without an empty line between headers and body")
     if crlf != -1 and (lf == -1 or crlf <= lf):
-        head, body = entity[:crlf], entity[crlf + 4 :]
+        head_end, body_start = crlf, crlf + 4
     else:
-        head, body = entity[:lf], entity[lf + 2 :]
-    headers = _parse_headers(head, limits)
-    body = decode_transfer_encoding(body, headers.get("content-transfer-encoding"))
-    return MimePart(headers, body)
+        head_end, body_start = lf, lf + 2
+    headers = _parse_headers(body[start:head_end], limits)
+    content = decode_transfer_encoding(
+        body[body_start:end], headers.get("content-transfer-encoding")
+    )
+    return MimePart(headers, content)
 
 
 def split_multipart(body: bytes, boundary: str, limits: Limits = DEFAULT_LIMITS) -> list[MimePart]:
@@ -287,15 +293,14 @@ def split_multipart(body: bytes, boundary: str, limits: Limits = DEFAULT_LIMITS)
             break
         entity_start = line_end + 1
         entity_end = len(body) if following is None else following
-        entity = body[entity_start:entity_end]
         # the line break before the next delimiter belongs to the delimiter
-        if entity.endswith(b"\r\n"):
-            entity = entity[:-2]
-        elif entity.endswith(b"\n"):
-            entity = entity[:-1]
-        if following is None and not entity.strip():
+        if body.endswith(b"\r\n", entity_start, entity_end):
+            entity_end -= 2
+        elif body.endswith(b"\n", entity_start, entity_end):
+            entity_end -= 1
+        if following is None and not body[entity_start:entity_end].strip():
             break
-        parts.append(_split_entity(entity, limits))
+        parts.append(_split_entity(body, entity_start, max(entity_start, entity_end), limits))
     if not parts:
         raise ParseError("multipart body holds no part")
     return parts

@@ -214,7 +214,13 @@ async def get_part(request: web.Request) -> web.Response:
     content_type = part.content_type
     if part.charset:
         content_type += f"; charset={part.charset}"
-    headers = {"Content-Type": content_type, "X-Content-Type-Options": "nosniff"}
+    # Parts are attacker-controlled: an HTML or SVG part opened directly must not run script
+    # on the mock's origin (the inbox only embeds parts as media).
+    headers = {
+        "Content-Type": content_type,
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "sandbox; default-src 'none'; img-src 'self' data:",
+    }
     if part.filename:
         safe = "".join(c for c in part.filename if c.isalnum() or c in "._-") or "part"
         headers["Content-Disposition"] = f'inline; filename="{safe}"'

@@ -245,9 +245,11 @@ class MockMMSC:
         return self.settings.report_url
 
     def reset(self) -> None:
-        """Forget received requests, rules, overload windows and counts (between tests)."""
+        """Forget received requests, rules, global faults, overload windows and counts."""
         self.store.clear()
         self.rules.reset()
+        if self.endpoint is not None:
+            self.endpoint.faults.reset()
         self.overload_windows.clear(everything=True)
         self.overload_windows.reset_counts()
 

@@ -123,12 +123,10 @@ def parse_xml(
         raise BodyTooLargeError("XML document", len(data), limits.max_xml_bytes)
     if b"<!" in data and _DOCTYPE.search(data):
         raise ParseError("XML with a DOCTYPE or ENTITY declaration is refused")
-    declared: str | None = None
-    decl = _XML_DECL.match(data)
-    if decl:
-        found = _XML_DECL_ENCODING.search(decl.group(0))
-        if found:
-            declared = found.group(1).decode("ascii")
+    end = data.find(b"?>", 0, _DECL_WINDOW) if data.startswith(b"<?xml") else -1
+    # the usual case, a declaration at byte 0, is looked up by its exact bytes (cached)
+    head = data[: end + 2] if end != -1 else data[:_DECL_WINDOW]
+    decl_length, declared = _declaration(head) if end != -1 else _read_declaration(head)
     label = charset or declared
     codec = python_codec(label) if label else "utf-8"
     if label and codec is None:
@@ -150,13 +148,13 @@ def parse_xml(
                 if korean is not None:
                     root = etree.fromstring(data, korean)
                 else:
-                    root = _parse_text(data.decode("cp949"), decl)
+                    root = _parse_text(data.decode("cp949"), decl_length)
         else:
             parser = _encoding_parser(codec or "utf-8")
             if parser is not None:
                 root = etree.fromstring(data, parser)
             else:
-                root = _parse_text(data.decode(codec or "utf-8"), decl)
+                root = _parse_text(data.decode(codec or "utf-8"), decl_length)
     except UnicodeDecodeError as exc:
         raise ParseError(f"XML is not valid {codec}: {exc}") from exc
     except (etree.XMLSyntaxError, ValueError) as exc:
@@ -218,9 +216,27 @@ def _is_utf8(data: bytes) -> bool:
     return True
 
 
-def _parse_text(text: str, decl: re.Match[bytes] | None) -> etree._Element:
-    if decl:
-        text = text[len(decl.group(0).decode("ascii", "replace")) :]
+# The XML declaration is looked for in the document's first bytes only.
+_DECL_WINDOW = 256
+
+
+def _read_declaration(head: bytes) -> tuple[int, str | None]:
+    """(length of the XML declaration, its encoding) for a document starting with ``head``."""
+    decl = _XML_DECL.match(head)
+    if not decl:
+        return 0, None
+    found = _XML_DECL_ENCODING.search(decl.group(0))
+    return len(decl.group(0)), found.group(1).decode("ascii") if found else None
+
+
+# Peers send the same declaration on every message.
+_declaration = functools.lru_cache(maxsize=64)(_read_declaration)
+
+
+def _parse_text(text: str, decl_length: int) -> etree._Element:
+    # the declaration is ASCII, so its byte length is its length in characters
+    if decl_length:
+        text = text[decl_length:]
     return etree.fromstring(text.lstrip("\ufeff"), _parser())
 
 
@@ -268,17 +284,28 @@ def child_text(element: etree._Element | None, name: str) -> str | None:
     return text.strip() if text else ""
 
 
+# Tag -> local name, filled as tags are met; bounded so hostile documents cannot grow it.
+_LOCAL_NAMES: dict[str, str] = {}
+_LOCAL_NAMES_MAX = 2048
+
+
 def index_children(element: etree._Element) -> dict[str, etree._Element]:
     """Child elements by local name (the first of each name), in one pass over the children.
 
     Cheaper than several :func:`child` calls when a decoder reads most children of an element.
     """
     index: dict[str, etree._Element] = {}
-    for item in element.iterchildren(etree.Element):
+    names = _LOCAL_NAMES
+    for item in element:
         tag = item.tag
-        name = tag[tag.rfind("}") + 1 :]
-        if name not in index:
-            index[name] = item
+        if tag.__class__ is not str:  # comments and processing instructions
+            continue
+        name = names.get(tag)
+        if name is None:
+            name = tag[tag.rfind("}") + 1 :]
+            if len(names) < _LOCAL_NAMES_MAX:
+                names[tag] = name
+        index.setdefault(name, item)
     return index
 
 

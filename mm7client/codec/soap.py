@@ -29,6 +29,7 @@ __all__ = [
     "child",
     "child_text",
     "children",
+    "hardened_parser",
     "index_children",
     "local_name",
     "parse_xml",
@@ -94,18 +95,28 @@ _ASCII_COMPATIBLE = frozenset({"utf-8", "cp949", "euc_kr", "gb18030", "latin-1",
 _MARKUP_START = frozenset({b"<", b" ", b"\t", b"\r", b"\n"})
 
 
+def hardened_parser(encoding: str | None = None) -> etree.XMLParser:
+    """An lxml parser that expands no entity, loads no DTD and never touches the network.
+
+    Not thread-safe: keep one per thread. :func:`parse_xml` adds the DOCTYPE refusal, size and
+    depth limits and charset handling on top; prefer it.
+    """
+    return etree.XMLParser(
+        encoding=encoding,
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
+
+
 def _parser() -> etree.XMLParser:
     parser: etree.XMLParser | None = getattr(_local, "parser", None)
     if parser is None:
-        parser = etree.XMLParser(
-            resolve_entities=False,
-            no_network=True,
-            load_dtd=False,
-            dtd_validation=False,
-            huge_tree=False,
-            remove_comments=True,
-            remove_pis=True,
-        )
+        parser = hardened_parser()
         _local.parser = parser
     return parser
 
@@ -188,16 +199,7 @@ def _encoding_parser(codec: str) -> etree.XMLParser | None:
         _local.encoding_parsers = parsers
     if name in parsers:
         return parsers[name]
-    parser: etree.XMLParser | None = etree.XMLParser(
-        encoding=name,
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-    )
+    parser: etree.XMLParser | None = hardened_parser(name)
     try:
         probe = etree.fromstring(_PROBE.encode(codec), parser)
         if probe.text != "\uac00\ud55c":

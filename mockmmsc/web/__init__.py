@@ -24,7 +24,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import re
 from collections.abc import AsyncGenerator
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -36,8 +35,9 @@ from aiohttp import web
 from lxml import etree
 
 from mm7client.codec import split_body
+from mm7client.codec.soap import parse_xml
 from mm7client.codes import normalize_submit_status
-from mm7client.errors import MM7Error
+from mm7client.errors import MM7Error, ParseError
 from mm7client.model import Part, SubmitRequest
 
 if TYPE_CHECKING:
@@ -264,15 +264,6 @@ def _http_request(item: ReceivedRequest) -> dict[str, Any]:
 
 # -- SMIL slides ----------------------------------------------------------------------------
 
-_SMIL_PARSER = etree.XMLParser(
-    resolve_entities=False,
-    no_network=True,
-    load_dtd=False,
-    huge_tree=False,
-    remove_comments=True,
-    remove_pis=True,
-)
-_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
 _MEDIA_TAGS = {"img", "text", "audio", "video", "ref", "animation", "textstream"}
 
 
@@ -311,12 +302,10 @@ def _smil_slides(parts: list[Part]) -> list[dict[str, Any]] | None:
     smil = next((p for p in parts if _is_smil(p) and p.text), None)
     if smil is None or smil.text is None:
         return None
-    text = _XML_DECL.sub("", smil.text, count=1)
-    if "<!DOCTYPE" in text.upper() or "<!ENTITY" in text.upper():
-        return None
     try:
-        root = etree.fromstring(text.encode("utf-8"), _SMIL_PARSER)
-    except etree.XMLSyntaxError:
+        # the codec's hardened parser: no DOCTYPE, no entities, no network, bounded size
+        root = parse_xml(smil.data, smil.charset)
+    except ParseError:
         return None
     slides: list[dict[str, Any]] = []
     for par in root.iter("{*}par"):

@@ -194,8 +194,10 @@ def _matches(pattern: re.Pattern[str] | str, value: str | None, *, number: bool 
 
 
 @dataclass(slots=True)
-class Rule:
+class Rule(Action):
     """A scenario: which requests it matches and what it answers.
+
+    A rule *is* its first step (an :class:`Action`) plus match fields and the steps after it.
 
     Match fields (all given ones must match; ``None`` matches anything):
     ``recipient`` (any recipient; exact number, ``re:REGEX`` or a glob like ``010*``),
@@ -216,18 +218,6 @@ class Rule:
     subject: str | None = None
     content_type: str | None = None
     operation: str = "SubmitReq"
-    status: int | None = None
-    status_text: str | None = None
-    delay: float = 0.0
-    report_status: str | None = None
-    report_status_text: str | None = None
-    report_delay: float | None = None
-    no_report: bool = False
-    overload: bool = False
-    overload_seconds: float | None = None
-    http_status: int | None = None
-    times: int | None = None
-    fault: list[Fault] = field(default_factory=list)
     then: list[Action] = field(default_factory=list)
     probability: float = 1.0
     name: str | None = None
@@ -249,23 +239,6 @@ class Rule:
         _check_action_values(self, f"rule {self.id}")
         self.fault = faults_from(self.fault, f"rule {self.id} fault")
         self.then = [_action(step, f"rule {self.id} then[{i}]") for i, step in enumerate(self.then)]
-        for name, value in (
-            ("probability", self.probability),
-            ("delay", self.delay),
-            ("times", self.times),
-            ("report_delay", self.report_delay),
-            ("overload_seconds", self.overload_seconds),
-        ):
-            if value is not None and (not isinstance(value, int | float) or value < 0):
-                raise SettingsError(f"rule {self.id}: {name}={value!r} must be a number >= 0")
-        if self.probability > 1:
-            raise SettingsError(f"rule {self.id}: probability={self.probability!r} must be <= 1")
-        if self.status is not None and not (
-            isinstance(self.status, int) and 1000 <= self.status <= 9999
-        ):
-            raise SettingsError(f"rule {self.id}: status={self.status!r} must be 1000..9999")
-        if self.http_status is not None and not 200 <= self.http_status <= 599:
-            raise SettingsError(f"rule {self.id}: http_status={self.http_status!r} not 200..599")
         self._recipient = _pattern(self.recipient) if self.recipient else None
         self._subject = _pattern(self.subject) if self.subject else None
         self._content_type = _pattern(self.content_type.lower()) if self.content_type else None

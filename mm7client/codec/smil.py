@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from mm7client.codec.soap import xml_escape
 
-__all__ = ["generate_smil"]
+__all__ = ["generate_smil", "media_kind"]
 
 _HEAD = (
     "<smil><head><layout>"
@@ -17,16 +17,18 @@ _HEAD = (
 )
 
 
+def media_kind(content_type: str) -> str:
+    """``image``, ``audio``, ``video``, ``text`` or ``file``: how a phone presents a part."""
+    major = content_type.partition("/")[0]
+    return major if major in ("image", "audio", "video", "text") else "file"
+
+
+# The SMIL element of each kind of part.
+_SMIL_TAGS = {"image": "img", "audio": "audio", "video": "video", "text": "text", "file": "ref"}
+
+
 def _media_tag(content_type: str) -> str:
-    if content_type.startswith("image/"):
-        return "img"
-    if content_type.startswith("audio/"):
-        return "audio"
-    if content_type.startswith("video/"):
-        return "video"
-    if content_type.startswith("text/"):
-        return "text"
-    return "ref"
+    return _SMIL_TAGS[media_kind(content_type)]
 
 
 def generate_smil(parts: Sequence[tuple[str, str]], slide_ms: int = 5000) -> str:

@@ -35,6 +35,7 @@ from aiohttp import web
 from lxml import etree
 
 from mm7client.codec import split_body
+from mm7client.codec.smil import media_kind
 from mm7client.codec.soap import parse_xml
 from mm7client.codes import normalize_submit_status
 from mm7client.errors import MM7Error, ParseError
@@ -267,18 +268,6 @@ def _http_request(item: ReceivedRequest) -> dict[str, Any]:
 _MEDIA_TAGS = {"img", "text", "audio", "video", "ref", "animation", "textstream"}
 
 
-def _kind(content_type: str) -> str:
-    if content_type.startswith("image/"):
-        return "image"
-    if content_type.startswith("text/"):
-        return "text"
-    if content_type.startswith("audio/"):
-        return "audio"
-    if content_type.startswith("video/"):
-        return "video"
-    return "file"
-
-
 def _is_smil(part: Part) -> bool:
     return part.content_type.lower() == "application/smil"
 
@@ -333,7 +322,7 @@ def _default_slides(parts: list[Part]) -> list[dict[str, Any]]:
     for index, part in enumerate(parts):
         if _is_smil(part):
             continue
-        is_text = _kind(part.content_type) == "text"
+        is_text = media_kind(part.content_type) == "text"
         taken = has_text if is_text else has_media
         if slides and not taken[-1]:
             slides[-1]["items"].append({"part": index, "src": None})
@@ -374,7 +363,7 @@ def detail(item: ReceivedRequest) -> dict[str, Any]:
         }
     )
     for index, part in enumerate(result["parts"]):
-        part["kind"] = _kind(part["content_type"])
+        part["kind"] = media_kind(part["content_type"])
         part["smil"] = part["content_type"].lower() == "application/smil"
         part["download_url"] = f"/web-api/messages/{item.id}/parts/{index}"
         if part["text"] is not None:

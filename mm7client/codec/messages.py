@@ -849,6 +849,17 @@ def _sender_identification_fields(
     }
 
 
+def _content_fields(
+    content: etree._Element | None, parts: list[MimePart], limits: Limits
+) -> dict[str, Any]:
+    """``content`` and ``allow_adaptations`` of a message with a Content element."""
+    allow = content.get("allowAdaptations") if content is not None else None
+    return {
+        "content": _resolve_content(content, parts, limits),
+        "allow_adaptations": _parse_bool(allow),
+    }
+
+
 def _decode_submit(
     op: etree._Element, common: dict[str, Any], parts: list[MimePart], limits: Limits
 ) -> SubmitRequest:
@@ -909,10 +920,7 @@ def _decode_submit(
         delivery_condition=conditions,
         content_class=text("ContentClass"),
         drm_content=_parse_bool(text("DRMContent")),
-        content=_resolve_content(content, parts, limits),
-        allow_adaptations=_parse_bool(content.get("allowAdaptations"))
-        if content is not None
-        else None,
+        **_content_fields(content, parts, limits),
     )
 
 
@@ -942,10 +950,7 @@ def _decode_replace(
         read_reply=_parse_bool(child_text(op, "ReadReply")),
         earliest_delivery_time=_parse_time(child_text(op, "EarliestDeliveryTime")),
         distribution_indicator=_parse_bool(child_text(op, "DistributionIndicator")),
-        content=_resolve_content(content, parts, limits),
-        allow_adaptations=_parse_bool(content.get("allowAdaptations"))
-        if content is not None
-        else None,
+        **_content_fields(content, parts, limits),
     )
 
 

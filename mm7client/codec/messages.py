@@ -165,6 +165,24 @@ def standard_status_text(code: str) -> str:
     return text
 
 
+def _sender_element(w: XmlWriter, sender: Address | None) -> None:
+    if sender is not None:
+        w.open("Sender")
+        _address_xml(w, sender)
+        w.close("Sender")
+
+
+def _recipients_xml(w: XmlWriter, to: list[Address], cc: list[Address], bcc: list[Address]) -> None:
+    w.open("Recipients")
+    for kind, addresses in (("To", to), ("Cc", cc), ("Bcc", bcc)):
+        if addresses:
+            w.open(kind)
+            for address in addresses:
+                _address_xml(w, address)
+            w.close(kind)
+    w.close("Recipients")
+
+
 def _write_status(w: XmlWriter, status: Status) -> None:
     w.open("Status")
     w.element("StatusCode", status.code)
@@ -333,14 +351,7 @@ def _encode_submit(msg: SubmitRequest, profile: CarrierProfile, tid: str) -> Enc
         msg.callback,
         msg.auth_password,
     )
-    w.open("Recipients")
-    for kind, addresses in (("To", msg.to), ("Cc", msg.cc), ("Bcc", msg.bcc)):
-        if addresses:
-            w.open(kind)
-            for address in addresses:
-                _address_xml(w, address)
-            w.close(kind)
-    w.close("Recipients")
+    _recipients_xml(w, msg.to, msg.cc, msg.bcc)
     if profile.lgt_extensions and not profile.callback_in_sender_identification:
         w.element("CallBack", msg.callback)
     w.element("ServiceCode", msg.service_code)
@@ -466,19 +477,9 @@ def _encode_deliver(msg: DeliverRequest, profile: CarrierProfile, tid: str) -> E
     w.element("MM7Version", msg.mm7_version or profile.mm7_version)
     w.element("MMSRelayServerID", msg.mms_relay_server_id)
     w.element("LinkedID", msg.linked_id)
-    if msg.sender is not None:
-        w.open("Sender")
-        _address_xml(w, msg.sender)
-        w.close("Sender")
+    _sender_element(w, msg.sender)
     if msg.to or msg.cc or msg.bcc:
-        w.open("Recipients")
-        for kind, addresses in (("To", msg.to), ("Cc", msg.cc), ("Bcc", msg.bcc)):
-            if addresses:
-                w.open(kind)
-                for address in addresses:
-                    _address_xml(w, address)
-                w.close(kind)
-        w.close("Recipients")
+        _recipients_xml(w, msg.to, msg.cc, msg.bcc)
     if msg.timestamp is not None:
         w.element("TimeStamp", _time(msg.timestamp))
     w.element("ReplyChargingID", msg.reply_charging_id)
@@ -490,13 +491,6 @@ def _encode_deliver(msg: DeliverRequest, profile: CarrierProfile, tid: str) -> E
         w.element("AuxApplicInfo", msg.aux_applic_info)
     _content_element(w, profile, content, None)
     return _package(w.envelope("DeliverReq", tid), profile, tid, content)
-
-
-def _sender_element(w: XmlWriter, sender: Address | None) -> None:
-    if sender is not None:
-        w.open("Sender")
-        _address_xml(w, sender)
-        w.close("Sender")
 
 
 def _encode_report(

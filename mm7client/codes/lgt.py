@@ -50,6 +50,23 @@ COLUMNS: tuple[str, ...] = (
     "pauseSeconds",
 )
 _REQUIRED = COLUMNS[:6]
+
+
+def _columns_of(row: CodeRow | NormalizedResult) -> dict[str, Any]:
+    """The mapping-file columns of a table row or of a result built from one."""
+    return {
+        "provider": row.provider,
+        "msgType": row.msg_type,
+        "resultType": row.result_type,
+        "originResult": row.origin_result,
+        "convertResult": row.convert_result,
+        "resultMessage": row.result_message,
+        "explanation": row.explanation,
+        "category": str(row.category),
+        "pauseSeconds": row.pause_seconds,
+    }
+
+
 _INT_RE = re.compile(r"[+-]?[0-9]+")
 _OK = "OK"
 _NOK = "NOK"
@@ -110,17 +127,7 @@ class CodeRow:
 
     def as_row(self) -> dict[str, Any]:
         """The row keyed by the mapping file's column names."""
-        return {
-            "provider": self.provider,
-            "msgType": self.msg_type,
-            "resultType": self.result_type,
-            "originResult": self.origin_result,
-            "convertResult": self.convert_result,
-            "resultMessage": self.result_message,
-            "explanation": self.explanation,
-            "category": str(self.category),
-            "pauseSeconds": self.pause_seconds,
-        }
+        return _columns_of(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,19 +168,7 @@ class NormalizedResult:
 
     def as_row(self) -> dict[str, Any]:
         """A dict keyed by the seed's column names plus our own (JSON-serializable)."""
-        return {
-            "provider": self.provider,
-            "msgType": self.msg_type,
-            "resultType": self.result_type,
-            "originResult": self.origin_result,
-            "convertResult": self.convert_result,
-            "resultMessage": self.result_message,
-            "explanation": self.explanation,
-            "category": str(self.category),
-            "pauseSeconds": self.pause_seconds,
-            "known": self.known,
-            "statusText": self.status_text,
-        }
+        return {**_columns_of(self), "known": self.known, "statusText": self.status_text}
 
     def to_dict(self) -> dict[str, Any]:
         """Alias of :meth:`as_row`."""

@@ -8,6 +8,7 @@ namespace, qualified or not, in any charset), raising only :class:`~mm7client.er
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import uuid
@@ -760,20 +761,26 @@ def _parse_enum(kind: type[E], value: str | None) -> E | None:
     return None
 
 
+_ADDRESS_KINDS = {kind.value: kind for kind in AddressKind}
+
+
+def _address_of(item: etree._Element, kind: AddressKind) -> Address:
+    display = item.get("displayOnly")
+    return Address((item.text or "").strip(), kind, bool(display) and _parse_bool(display) is True)
+
+
 def _read_address(element: etree._Element | None) -> Address | None:
     """An address element: a wrapper holding Number/ShortCode/RFC2822Address, or plain text."""
     if element is None:
         return None
-    kinds = {k.value: k for k in AddressKind}
+    kinds = _ADDRESS_KINDS
     for item in children(element):
         kind = kinds.get(local_name(item.tag))
         if kind is not None:
-            display = _parse_bool(item.get("displayOnly")) or False
-            return Address((item.text or "").strip(), kind, display)
-    name = local_name(element.tag)
-    if name in kinds:
-        display = _parse_bool(element.get("displayOnly")) or False
-        return Address((element.text or "").strip(), kinds[name], display)
+            return _address_of(item, kind)
+    kind = kinds.get(local_name(element.tag))
+    if kind is not None:
+        return _address_of(element, kind)
     text = (element.text or "").strip()
     return Address(text) if text else None
 
@@ -782,7 +789,7 @@ def _read_recipients(element: etree._Element | None) -> dict[str, list[Address]]
     result: dict[str, list[Address]] = {"To": [], "Cc": [], "Bcc": []}
     if element is None:
         return result
-    kinds = {k.value: k for k in AddressKind}
+    kinds = _ADDRESS_KINDS
     for group in children(element):
         name = local_name(group.tag)
         if name not in result:
@@ -795,8 +802,7 @@ def _read_recipients(element: etree._Element | None) -> dict[str, list[Address]]
         for item in children(group):
             kind = kinds.get(local_name(item.tag))
             if kind is not None:
-                display = _parse_bool(item.get("displayOnly")) or False
-                result[name].append(Address((item.text or "").strip(), kind, display))
+                result[name].append(_address_of(item, kind))
     return result
 
 
@@ -828,14 +834,23 @@ def _require(value: str | None, name: str, operation: str) -> str:
     return value
 
 
-def _sender_identification_fields(
+def _sender_identification_index(
     op: etree._Element, fields: dict[str, etree._Element] | None = None
-) -> dict[str, Any]:
-    """VASPID, VASID and SenderAddress; ``fields`` is the operation's child index when known."""
+) -> dict[str, etree._Element]:
+    """The children of SenderIdentification by local name (the operation's own children when
+    a carrier writes them flat); ``fields`` is the operation's child index when known."""
     if fields is None:
         fields = index_children(op)
     sid = fields.get("SenderIdentification")
-    source = index_children(sid) if sid is not None else fields
+    return index_children(sid) if sid is not None else fields
+
+
+def _sender_identification_fields(
+    op: etree._Element, source: dict[str, etree._Element] | None = None
+) -> dict[str, Any]:
+    """VASPID, VASID and SenderAddress; ``source`` is the SenderIdentification index if known."""
+    if source is None:
+        source = _sender_identification_index(op)
     return {
         "vasp_id": text_of(source.get("VASPID")),
         "vas_id": text_of(source.get("VASID")),
@@ -854,67 +869,78 @@ def _content_fields(
     }
 
 
+def _enum_parser(kind: type[E]) -> Callable[[str], E | None]:
+    return functools.partial(_parse_enum, kind)
+
+
+# SubmitReq's simple elements: element -> (field, parser of its stripped text or None for
+# the text itself). Read in one pass over the elements present (most are optional and absent).
+_SUBMIT_SIMPLE_FIELDS: dict[str, tuple[str, Callable[[str], Any] | None]] = {
+    "ServiceCode": ("service_code", None),
+    "LinkedID": ("linked_id", None),
+    "MessageClass": ("message_class", _enum_parser(MessageClass)),
+    "TimeStamp": ("timestamp", _parse_datetime),
+    "EarliestDeliveryTime": ("earliest_delivery_time", _parse_time),
+    "ExpiryDate": ("expiry_date", _parse_time),
+    "DeliveryReport": ("delivery_report", _parse_bool),
+    "ReadReply": ("read_reply", _parse_bool),
+    "Priority": ("priority", _enum_parser(Priority)),
+    "Subject": ("subject", None),
+    "ChargedParty": ("charged_party", _enum_parser(ChargedParty)),
+    "DistributionIndicator": ("distribution_indicator", _parse_bool),
+    "KisaOrigCode": ("kisa_orig_code", None),
+    "ApplicID": ("applic_id", None),
+    "ReplyApplicID": ("reply_applic_id", None),
+    "AuxApplicInfo": ("aux_applic_info", None),
+    "ChargedPartyID": ("charged_party_id", None),
+    "ContentClass": ("content_class", None),
+    "DRMContent": ("drm_content", _parse_bool),
+}
+
+
 def _decode_submit(
     op: etree._Element, common: dict[str, Any], parts: list[MimePart], limits: Limits
 ) -> SubmitRequest:
     # One pass over the children; every field below is a dict lookup.
     fields = index_children(op)
-
-    def text(name: str) -> str | None:
-        return text_of(fields.get(name))
-
     recipients = _read_recipients(fields.get("Recipients"))
     if not any(recipients.values()):
         raise ParseError("SubmitReq without recipients", status_code=4004)
-    sid = _sender_identification_fields(op, fields)
-    sid_element = fields.get("SenderIdentification")
-    callback = child_text(sid_element, "CallBack") or text("CallBack")
-    password = child_text(sid_element, "AuthPassword") or text("AuthPassword")
-    content = fields.get("Content")
+    values: dict[str, Any] = {}
+    simple = _SUBMIT_SIMPLE_FIELDS
+    for name, element in fields.items():
+        spec = simple.get(name)
+        if spec is not None:
+            text = element.text
+            text = text.strip() if text else ""
+            values[spec[0]] = text if spec[1] is None else spec[1](text)
+    sid_fields = _sender_identification_index(op, fields)
+    callback = text_of(sid_fields.get("CallBack")) or text_of(fields.get("CallBack"))
+    password = text_of(sid_fields.get("AuthPassword")) or text_of(fields.get("AuthPassword"))
     reply = fields.get("ReplyCharging")
-    reply_charging = None
     if reply is not None:
         size = reply.get("replyChargingSize")
-        reply_charging = ReplyCharging(
+        values["reply_charging"] = ReplyCharging(
             int(size) if size and size.strip().isdigit() else None,
             _parse_time(reply.get("replyDeadline")),
         )
-    conditions = [
-        int(dc.text.strip())
-        for group in children(op, "DeliveryCondition")
-        for dc in children(group, "DC")
-        if dc.text and dc.text.strip().isdigit()
-    ]
+    if "DeliveryCondition" in fields:
+        values["delivery_condition"] = [
+            int(dc.text.strip())
+            for group in children(op, "DeliveryCondition")
+            for dc in children(group, "DC")
+            if dc.text and dc.text.strip().isdigit()
+        ]
     return SubmitRequest(
         **common,
-        **sid,
+        **_sender_identification_fields(op, sid_fields),
         to=recipients["To"],
         cc=recipients["Cc"],
         bcc=recipients["Bcc"],
         callback=callback,
         auth_password=password,
-        service_code=text("ServiceCode"),
-        linked_id=text("LinkedID"),
-        message_class=_parse_enum(MessageClass, text("MessageClass")),
-        timestamp=_parse_datetime(text("TimeStamp")),
-        reply_charging=reply_charging,
-        earliest_delivery_time=_parse_time(text("EarliestDeliveryTime")),
-        expiry_date=_parse_time(text("ExpiryDate")),
-        delivery_report=_parse_bool(text("DeliveryReport")),
-        read_reply=_parse_bool(text("ReadReply")),
-        priority=_parse_enum(Priority, text("Priority")),
-        subject=text("Subject"),
-        charged_party=_parse_enum(ChargedParty, text("ChargedParty")),
-        distribution_indicator=_parse_bool(text("DistributionIndicator")),
-        kisa_orig_code=text("KisaOrigCode"),
-        applic_id=text("ApplicID"),
-        reply_applic_id=text("ReplyApplicID"),
-        aux_applic_info=text("AuxApplicInfo"),
-        charged_party_id=text("ChargedPartyID"),
-        delivery_condition=conditions,
-        content_class=text("ContentClass"),
-        drm_content=_parse_bool(text("DRMContent")),
-        **_content_fields(content, parts, limits),
+        **values,
+        **_content_fields(fields.get("Content"), parts, limits),
     )
 
 
@@ -1106,16 +1132,31 @@ def decode_envelope(
 
 
 def decode(
-    body: bytes, content_type: str | None = None, limits: Limits = DEFAULT_LIMITS
+    body: bytes,
+    content_type: str | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    *,
+    resolve_content: bool = True,
 ) -> MM7Message:
     """Decode an HTTP body carrying any MM7 message.
 
     Returns the request, response or :class:`~mm7client.model.SoapFault` it holds. Raises only
     :class:`~mm7client.errors.ParseError` (with the MM7 status a peer should answer).
+
+    With ``resolve_content=False`` the SOAP envelope and the outer MIME structure are read and
+    checked but the content parts are not: the message comes back with ``content=[]`` and no
+    part is transfer-decoded. That is for a peer that answers from the envelope alone (the mock
+    MMSC) and decodes the content later, on demand, with a second full ``decode``.
     """
     try:
         split = split_body(body, content_type, limits)
-        return decode_envelope(split.envelope, split.charset, split.parts, limits)
+        parts = split.parts
+        if resolve_content:
+            for part in parts:
+                part.body  # noqa: B018 - every part's transfer encoding is checked
+        else:
+            parts = []
+        return decode_envelope(split.envelope, split.charset, parts, limits)
     except MM7Error:
         raise
     except (ValueError, TypeError, LookupError, AttributeError, RecursionError) as exc:

@@ -54,10 +54,27 @@ DEFAULT_LIMITS = Limits()
 
 @dataclass(slots=True)
 class MimePart:
-    """One part of a split multipart body: headers (lower-cased names) and decoded body."""
+    """One part of a split multipart body: headers (lower-cased names) and its bytes.
+
+    ``encoded`` is the body as it was on the wire; :attr:`body` undoes the
+    Content-Transfer-Encoding on first use (so a peer that only routes a part never pays for
+    decoding its base64).
+    """
 
     headers: dict[str, str] = field(default_factory=dict)
-    body: bytes = b""
+    encoded: bytes = b""
+    _body: bytes | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def body(self) -> bytes:
+        """The body with its transfer encoding undone (raises :class:`ParseError` if invalid)."""
+        body = self._body
+        if body is None:
+            body = decode_transfer_encoding(
+                self.encoded, self.headers.get("content-transfer-encoding")
+            )
+            self._body = body
+        return body
 
     @property
     def content_type(self) -> str:
@@ -225,7 +242,7 @@ def _parse_headers(block: bytes, limits: Limits) -> dict[str, str]:
 
 
 def _split_entity(body: bytes, start: int, end: int, limits: Limits) -> MimePart:
-    """Split the entity ``body[start:end]`` into headers and (transfer-decoded) body.
+    """Split the entity ``body[start:end]`` into headers and (still encoded) body.
 
     Works on offsets into the whole multipart body, so a large part is copied once.
     """
@@ -242,15 +259,11 @@ def _split_entity(body: bytes, start: int, end: int, limits: Limits) -> MimePart
         head_end, body_start = crlf, crlf + 4
     else:
         head_end, body_start = lf, lf + 2
-    headers = _parse_headers(body[start:head_end], limits)
-    content = decode_transfer_encoding(
-        body[body_start:end], headers.get("content-transfer-encoding")
-    )
-    return MimePart(headers, content)
+    return MimePart(_parse_headers(body[start:head_end], limits), body[body_start:end])
 
 
 def split_multipart(body: bytes, boundary: str, limits: Limits = DEFAULT_LIMITS) -> list[MimePart]:
-    """Split a multipart body into its parts (headers parsed, transfer encoding undone).
+    """Split a multipart body into its parts (headers parsed; bodies decoded on first use).
 
     Lenient about CRLF vs LF, missing final delimiter and preamble/epilogue; strict about the
     number of parts. Raises :class:`ParseError` when no part is found.

@@ -121,6 +121,15 @@ def _parser() -> etree.XMLParser:
     return parser
 
 
+def _utf8_parser() -> etree.XMLParser:
+    """A hardened parser that reads UTF-8 whatever the XML declaration says."""
+    parser: etree.XMLParser | None = getattr(_local, "utf8_parser", None)
+    if parser is None:
+        parser = hardened_parser("UTF-8")
+        _local.utf8_parser = parser
+    return parser
+
+
 def parse_xml(
     data: bytes, charset: str | None = None, limits: Limits = DEFAULT_LIMITS
 ) -> etree._Element:
@@ -148,7 +157,10 @@ def parse_xml(
         except UnicodeDecodeError:
             codec = "cp949"
     try:
-        if codec == "utf-8" and (declared is None or python_codec(declared) == "utf-8"):
+        if codec in _ASCII_COMPATIBLE and data.isascii():
+            # the same bytes in every ASCII-compatible charset: no conversion at all
+            root = etree.fromstring(data, _utf8_parser())
+        elif codec == "utf-8" and (declared is None or python_codec(declared) == "utf-8"):
             try:
                 root = etree.fromstring(data, _parser())
             except etree.XMLSyntaxError:
@@ -279,9 +291,16 @@ def child_text(element: etree._Element | None, name: str) -> str | None:
     """The stripped text of the first child named ``name`` (``None`` when absent)."""
     if element is None:
         return None
-    found = next(element.iterchildren("{*}" + name), None)
+    found: etree._Element | None = None
+    for first in element:  # the wanted child usually comes first (TransactionID, MM7Version)
+        tag = first.tag
+        if tag.__class__ is str and (tag == name or tag.endswith("}" + name)):
+            found = first
+        break
     if found is None:
-        return None
+        found = next(element.iterchildren("{*}" + name), None)
+        if found is None:
+            return None
     text = found.text
     return text.strip() if text else ""
 
@@ -405,6 +424,8 @@ class XmlWriter:
             f'<env:Envelope xmlns:env="{SOAP_ENV_NS}">{header}<env:Body>{body}</env:Body>'
             "</env:Envelope>"
         )
+        if text.isascii() and profile.codec in _ASCII_COMPATIBLE:
+            return text.encode("ascii")  # the same bytes, without the charset's encoder
         # characters outside the charset (validation refuses them in requests) become
         # character references: still well-formed, nothing lost
         return text.encode(profile.codec, "xmlcharrefreplace")

@@ -32,6 +32,8 @@ from mm7client.model import (
 GOLDEN = Path(__file__).resolve().parent.parent / "golden"
 KST = timezone(timedelta(hours=9))
 JPEG = bytes.fromhex("ffd8ffe000104a46494600010100000100010000ffd9")
+#: the first base64 line of the JPEG part in lgt-submit-req.http
+JPEG_BASE64 = b"/9j/4AAQSkZJRgABAQAA"
 
 
 def load(name: str) -> tuple[bytes, str]:
@@ -308,3 +310,34 @@ def test_utf8_charset_label_over_euc_kr_declaration() -> None:
         message = decode(body, ctype)
         assert isinstance(message, SubmitResponse)
         assert message.status.text == "성공"
+
+
+def test_resolve_content_false_reads_the_envelope_and_leaves_the_parts() -> None:
+    """The routing read: every envelope field as a full decode has it, no content."""
+    body, ctype = load("lgt-submit-req.http")
+    full = decode(body, ctype)
+    head = decode(body, ctype, resolve_content=False)
+    assert isinstance(full, SubmitRequest) and isinstance(head, SubmitRequest)
+    assert head.content == [] and len(full.content) == 3
+    head.content = full.content
+    assert head == full
+
+
+def test_an_undecodable_part_fails_the_full_decode_only() -> None:
+    body, ctype = load("lgt-submit-req.http")
+    broken = body.replace(JPEG_BASE64, JPEG_BASE64[:-1])  # 1 more than a multiple of 4
+    assert broken != body
+    with pytest.raises(ParseError, match="invalid base64"):
+        decode(broken, ctype)
+    head = decode(broken, ctype, resolve_content=False)
+    assert isinstance(head, SubmitRequest) and head.transaction_id == "LGT-TX-0001"
+
+
+def test_ascii_envelope_declared_euc_kr_parses_without_conversion() -> None:
+    """ASCII bytes mean the same in EUC-KR and UTF-8: both paths give the same message."""
+    body, _ = load("lgt-submit-rsp.http")
+    ascii_body = body.replace("성공".encode("euc-kr"), b"Success")
+    assert ascii_body.isascii() and b'encoding="euc-kr"' in ascii_body.lower()
+    for ctype in ("text/xml", "text/xml; charset=euc-kr", "text/xml; charset=utf-8"):
+        message = decode(ascii_body, ctype)
+        assert isinstance(message, SubmitResponse) and message.status.text == "Success"

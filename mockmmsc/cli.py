@@ -41,6 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--no-kisa", action="store_true", help="do not answer 4032 for a missing KisaOrigCode"
     )
+    serve.add_argument(
+        "--check-content",
+        action="store_true",
+        help="decode every content part before answering (2007 for undecodable content)",
+    )
     serve.add_argument("-v", "--verbose", action="count", default=0, help="more logging")
     return parser
 
@@ -73,6 +78,8 @@ def settings_from_args(args: argparse.Namespace) -> MockSettings:
         changes["basic_auth"] = (user, password)
     if args.no_kisa:
         changes["require_kisa"] = False
+    if args.check_content:
+        changes["check_content"] = True
     return settings.replace(**changes) if changes else settings
 
 

@@ -33,6 +33,7 @@ import logging
 import os
 import re
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -128,6 +129,8 @@ class MM7Endpoint:
         self.limits = Limits(max_body_bytes=self.settings.max_body_bytes)
         self._ids = itertools.count(1)
         self._id_prefix = os.urandom(2).hex().upper()
+        self._stamp_second = -1
+        self._stamp = ""
         #: the global faults (``settings.faults``, the admin API's ``/api/faults``)
         self.faults = FaultBook(self.settings.faults, self.settings.random_seed)
         #: connections held by ``no_answer`` faults (released when the mock stops)
@@ -135,7 +138,11 @@ class MM7Endpoint:
 
     def new_message_id(self) -> str:
         """A fresh MessageID (unique per process, timestamped)."""
-        return f"{time.strftime('%Y%m%d%H%M%S')}{self._id_prefix}{next(self._ids):07d}"
+        now = int(time.time())
+        if now != self._stamp_second:  # formatted once a second, not per message
+            self._stamp_second = now
+            self._stamp = time.strftime("%Y%m%d%H%M%S", time.localtime(now)) + self._id_prefix
+        return f"{self._stamp}{next(self._ids):07d}"
 
     # -- answers ---------------------------------------------------------------------------
 
@@ -180,7 +187,7 @@ class MM7Endpoint:
                 received_at=time.time(),
                 operation=operation,
                 vas_id=getattr(message, "vas_id", None),
-                request=message,
+                message=message,
                 raw_body=body,
                 content_type=request.headers.get("Content-Type", ""),
                 status_code=code,
@@ -238,7 +245,11 @@ class MM7Endpoint:
             )
         content_type = request.headers.get("Content-Type", "")
         try:
-            message = decode(body, content_type, self.limits)
+            # the envelope and the MIME structure; unless check_content is set, content parts
+            # are decoded when first read (ReceivedRequest.request)
+            message = decode(
+                body, content_type, self.limits, resolve_content=settings.check_content
+            )
         except ParseError as exc:
             code = STATUS_TOO_LARGE if isinstance(exc, BodyTooLargeError) else exc.status_code
             log.info("undecodable MM7 request (%d): %s", code, exc)
@@ -266,7 +277,9 @@ class MM7Endpoint:
         credentials = _basic_credentials(request)
         return expected is not None and credentials == expected
 
-    def _decide(self, request: web.Request, operation: str, message: MM7Message) -> _Answer:
+    def _decide(
+        self, request: web.Request, operation: str, message: MM7Message, item: ReceivedRequest
+    ) -> _Answer:
         mock = self.mock
         vas_id: str | None = getattr(message, "vas_id", None)
         accounts = self.settings.accounts
@@ -297,12 +310,10 @@ class MM7Endpoint:
             return _Answer(STATUS_TPS, status_text(STATUS_TPS))
         recipients: list[str] = []
         subject: str | None = None
-        content_types: list[str] = []
         if isinstance(message, SubmitRequest):
             recipients = [a.value for a in message.recipients]
             subject = message.subject
-            content_types = [p.content_type for p in message.content]
-        decision = mock.rules.decide(operation, vas_id, recipients, subject, content_types)
+        decision = mock.rules.decide(operation, vas_id, recipients, subject, _ContentTypes(item))
         if decision is not None:
             action = decision.action
             if action.overload:
@@ -357,8 +368,19 @@ class MM7Endpoint:
         operation: str,
         message: MM7Message,
     ) -> web.StreamResponse:
-        answer = self._decide(request, operation, message)
         vas_id = getattr(message, "vas_id", None)
+        item = ReceivedRequest(
+            id=self.mock.store.next_id(),
+            received_at=time.time(),
+            operation=operation,
+            vas_id=vas_id,
+            message=message,
+            raw_body=body,
+            content_type=content_type,
+            content_pending=operation != "CancelReq" and not self.settings.check_content,
+            http_head=HttpHead.of(request),
+        )
+        answer = self._decide(request, operation, message, item)
         rule_faults = answer.action.fault if answer.action is not None else []
         fault: Fault | None = None
         report_fault: Fault | None = None
@@ -389,22 +411,12 @@ class MM7Endpoint:
         answered_tid = transaction_id
         if fault is not None and fault.kind == "wrong_transaction_id":
             answered_tid = "WRONG" + uuid_hex()
-        item = ReceivedRequest(
-            id=self.mock.store.next_id(),
-            received_at=time.time(),
-            operation=operation,
-            vas_id=getattr(message, "vas_id", None),
-            request=message,
-            raw_body=body,
-            content_type=content_type,
-            status_code=answer.code,
-            status_text=answer.text,
-            http_status=answer.http_status,
-            message_id=message_id,
-            transaction_id=transaction_id,
-            rule_id=answer.rule_id,
-            http_head=HttpHead.of(request),
-        )
+        item.status_code = answer.code
+        item.status_text = answer.text
+        item.http_status = answer.http_status
+        item.message_id = message_id
+        item.transaction_id = transaction_id
+        item.rule_id = answer.rule_id
         status = Status(str(answer.code), answer.text)
         response: web.StreamResponse
         if answer.http_status >= 400:
@@ -545,6 +557,18 @@ class MM7Endpoint:
                     record, id=f"{message_id}-unknown", message_id=unknown, request_id=None
                 )
                 self.mock.reports.schedule(stray, due)
+
+
+class _ContentTypes:
+    """A request's content types for rule matching, decoded only if a rule asks for them."""
+
+    __slots__ = ("item",)
+
+    def __init__(self, item: ReceivedRequest) -> None:
+        self.item = item
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.item.content_types)
 
 
 def _gone(request: web.Request) -> bool:

@@ -397,7 +397,7 @@ class RuleBook:
         vas_id: str | None,
         recipients: list[str],
         subject: str | None,
-        content_types: list[str],
+        content_types: Iterable[str],
     ) -> Decision | None:
         """The step of the first rule that matches and applies, counting the hit."""
         if not self._rules:

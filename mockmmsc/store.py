@@ -22,6 +22,9 @@ from typing import Any
 
 from aiohttp import web
 
+from mm7client.codec import Limits, decode
+from mm7client.codec.mime import DEFAULT_LIMITS
+from mm7client.errors import ParseError
 from mm7client.model import MM7Message, Part, SubmitRequest
 
 __all__ = ["ReceivedRequest", "ReportDatabase", "ReportRecord", "Store"]
@@ -94,22 +97,31 @@ class ReportRecord:
 
 @dataclass(slots=True, frozen=True)
 class HttpHead:
-    """The request line and headers of an MM7 request, as received."""
+    """The request line and headers of an MM7 request, as received.
+
+    Kept as aiohttp parsed them (header bytes, version tuple) and turned into text only when
+    someone looks: recording them costs the MM7 endpoint nothing per request.
+    """
 
     method: str
     path: str
-    version: str
-    headers: tuple[tuple[str, str], ...]
+    http_version: tuple[int, int]
+    raw_headers: tuple[tuple[bytes, bytes], ...]
 
     @classmethod
     def of(cls, request: web.BaseRequest) -> HttpHead:
         """The head of an aiohttp request."""
-        return cls(
-            request.method,
-            request.path_qs,
-            f"{request.version.major}.{request.version.minor}",
-            tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in request.raw_headers),
-        )
+        return cls(request.method, request.raw_path, request.version, request.raw_headers)
+
+    @property
+    def version(self) -> str:
+        """``1.1``."""
+        return f"{self.http_version[0]}.{self.http_version[1]}"
+
+    @property
+    def headers(self) -> tuple[tuple[str, str], ...]:
+        """The header lines as (name, value) text, in the order received."""
+        return tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in self.raw_headers)
 
     def text(self) -> str:
         """``POST /mm7 HTTP/1.1`` and the header lines."""
@@ -122,17 +134,25 @@ class HttpHead:
 class ReceivedRequest:
     """One HTTP request the MM7 endpoint received, and the answer it got.
 
-    ``request`` is the decoded message (``None`` when the body could not be decoded: then
+    :attr:`request` is the decoded message (``None`` when the body could not be decoded: then
     ``error`` says why). ``status_code`` is the MM7 status answered (a SubmitRsp's or a fault's).
+
+    The endpoint answers from the SOAP envelope alone (``content_pending``: ``message`` has no
+    content yet); the content parts are decoded from ``raw_body`` the first time anything reads
+    :attr:`request`, :attr:`parts` or :attr:`content_types`. Content that cannot be decoded
+    (invalid base64, nesting too deep...) leaves the parts empty and says why in
+    ``content_error``.
     """
 
     id: int
     received_at: float
     operation: str
     vas_id: str | None
-    request: MM7Message | None
+    message: MM7Message | None
     raw_body: bytes = field(repr=False)
     content_type: str
+    content_pending: bool = False
+    content_error: str | None = None
     status_code: int = 0
     status_text: str | None = None
     http_status: int = 200
@@ -144,10 +164,28 @@ class ReceivedRequest:
     reports: list[ReportRecord] = field(default_factory=list)
 
     @property
+    def request(self) -> MM7Message | None:
+        """The decoded message, content included (decoded now if it was pending)."""
+        if self.content_pending:
+            self.content_pending = False
+            limits = Limits(max_body_bytes=max(len(self.raw_body), DEFAULT_LIMITS.max_body_bytes))
+            try:
+                self.message = decode(self.raw_body, self.content_type, limits)
+            except ParseError as exc:
+                self.content_error = str(exc)
+                log.info("request %d: content not decodable: %s", self.id, exc)
+        return self.message
+
+    @property
+    def content_types(self) -> list[str]:
+        """The content parts' media types (decodes pending content)."""
+        return [part.content_type for part in self.parts]
+
+    @property
     def recipients(self) -> list[str]:
         """The recipients' numbers (SubmitReq), else an empty list."""
-        if isinstance(self.request, SubmitRequest):
-            return [a.value for a in self.request.recipients]
+        if isinstance(self.message, SubmitRequest):
+            return [a.value for a in self.message.recipients]
         return []
 
     @property
@@ -159,7 +197,7 @@ class ReceivedRequest:
     @property
     def subject(self) -> str | None:
         """The SubmitReq's subject."""
-        return getattr(self.request, "subject", None)
+        return getattr(self.message, "subject", None)
 
     def summary(self) -> dict[str, Any]:
         """Small JSON-able view (lists and events)."""
@@ -178,6 +216,7 @@ class ReceivedRequest:
             "size": len(self.raw_body),
             "parts": len(self.parts),
             "error": self.error,
+            "content_error": self.content_error,
             "rule_id": self.rule_id,
             "reports": len(self.reports),
         }

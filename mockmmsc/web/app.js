@@ -467,6 +467,7 @@
         ["HTTP status", d.http_status],
         ["Rule", d.rule_id],
         ["Error", d.error],
+        ["Content error", d.content_error],
       ]),
     );
   }

@@ -31,7 +31,7 @@ from mm7client.model import (
 )
 from mm7client.profiles import LGT
 from mm7client.receiver import ReceiverServer, SqliteStore
-from mockmmsc import MockMMSC, Rule
+from mockmmsc import MockMMSC, MockSettings, Rule
 from mockmmsc.faults import FAULT_KINDS, Fault
 from mockmmsc.settings import SettingsError
 from mockmmsc.testing import lgt_submit, post_mm7
@@ -41,6 +41,17 @@ LIMIT = 2 * 1024 * 1024
 CLASSES = sorted(HOSTILE)
 #: HTTP status of the refusal when it is not 500
 HTTP_STATUS = {"over-the-limit": 413, "wrong-content-type": 415}
+#: classes hidden inside a content part: the mock refuses them only with check_content (by
+#: default it answers from the envelope and flags the part when it is first read)
+CONTENT_CLASSES = {"invalid-base64"}
+
+
+@pytest.fixture
+def mmsc_settings(request: pytest.FixtureRequest) -> MockSettings:
+    """The mock of these tests; strict content checking for the content classes."""
+    callspec = getattr(request.node, "callspec", None)
+    strict = callspec is not None and callspec.params.get("kind") in CONTENT_CLASSES
+    return MockSettings(host="127.0.0.1", port=0, time_scale=0.01, check_content=strict)
 
 
 def soap_envelope(message: Any) -> bytes:
@@ -101,6 +112,26 @@ async def test_mock_endpoint_refuses(mmsc: MockMMSC, session: aiohttp.ClientSess
     assert len(refused) == 1 and refused[0].message_id is None
     again = await post_mm7(session, mmsc.url, lgt_submit(delivery_report=False))
     assert again.status_code == 1000
+
+
+@pytest.mark.asyncio
+async def test_mock_flags_undecodable_content_when_read(
+    mmsc: MockMMSC, session: aiohttp.ClientSession
+):
+    """By default the answer comes from the envelope; the broken part is flagged, not lost."""
+    body, content_type = HOSTILE["invalid-base64"](soap_envelope(lgt_submit()))
+    status, raw, answer_type = await post(session, mmsc.url, body, content_type)
+    assert status == 200
+    answer = decode(raw, answer_type)
+    assert isinstance(answer, SubmitResponse) and answer.status.code == "1000"
+    (item,) = mmsc.messages
+    assert item.raw_body == body and item.content_error is None  # not decoded yet
+    async with session.get(f"{mmsc.base_url}/api/messages/{item.id}") as rsp:
+        shown = await rsp.json()
+    assert rsp.status == 200
+    assert "invalid base64" in shown["content_error"]
+    assert shown["parts"] == [] and shown["fields"]["vas_id"] == item.vas_id
+    assert item.request is not None and item.request.transaction_id == answer.transaction_id
 
 
 # -- the mock's admin API ---------------------------------------------------------------------

@@ -7,6 +7,7 @@ nesting; ``NaN`` and ``Infinity`` are refused.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -49,20 +50,24 @@ def _error(status: int, message: str) -> web.Response:
     return web.json_response({"error": message, "status": status}, status=status)
 
 
-@web.middleware
-async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if not request.path.startswith("/api/"):
-        return await handler(request)
-    try:
-        return await handler(request)
-    except ApiError as exc:
-        return _error(exc.status, exc.message)
-    except SettingsError as exc:
-        return _error(400, str(exc))
-    except web.HTTPException as exc:
-        if exc.status >= 400:
-            return _error(exc.status, exc.reason)
-        raise
+def _json_errors(handler: Handler) -> Handler:
+    """``handler`` answering its errors as JSON (wrapped once at setup: a middleware would
+    cost every MM7 request too)."""
+
+    @functools.wraps(handler)
+    async def wrapped(request: web.Request) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except ApiError as exc:
+            return _error(exc.status, exc.message)
+        except SettingsError as exc:
+            return _error(400, str(exc))
+        except web.HTTPException as exc:
+            if exc.status >= 400:
+                return _error(exc.status, exc.reason)
+            raise
+
+    return wrapped
 
 
 async def _json_body(request: web.Request) -> Any:
@@ -448,36 +453,35 @@ async def not_found(request: web.Request) -> web.Response:
 
 def setup(app: web.Application) -> None:
     """Add the admin routes to ``app``."""
-    app.middlewares.append(_errors)
     app.on_shutdown.append(_release_holds)
     r = app.router
-    r.add_get("/api/openapi.json", openapi)
-    r.add_get("/api/messages", list_messages)
-    r.add_delete("/api/messages", delete_messages)
-    r.add_get("/api/messages/{id}", get_message)
-    r.add_delete("/api/messages/{id}", delete_message)
-    r.add_get("/api/messages/{id}/raw", get_raw)
-    r.add_get("/api/messages/{id}/parts/{index}", get_part)
-    r.add_get("/api/rules", list_rules)
-    r.add_post("/api/rules", add_rule)
-    r.add_delete("/api/rules", reset_rules)
-    r.add_post("/api/rules/reset", reset_rules)
-    r.add_delete("/api/rules/{id}", delete_rule)
-    r.add_get("/api/overload", get_overload)
-    r.add_post("/api/overload", post_overload)
-    r.add_delete("/api/overload", delete_overload)
-    r.add_get("/api/tps", get_tps)
-    r.add_put("/api/tps", put_tps)
-    r.add_post("/api/tps", put_tps)
-    r.add_get("/api/reports", list_reports)
-    r.add_post("/api/reports/retry", retry_reports)
-    r.add_get("/api/report-urls", get_report_urls)
-    r.add_put("/api/report-urls", put_report_url)
-    r.add_get("/api/faults", list_faults)
-    r.add_post("/api/faults", add_fault)
-    r.add_delete("/api/faults", reset_faults)
-    r.add_delete("/api/faults/{id}", delete_fault)
-    r.add_route("*", "/api/{tail:.*}", not_found)
+    r.add_get("/api/openapi.json", _json_errors(openapi))
+    r.add_get("/api/messages", _json_errors(list_messages))
+    r.add_delete("/api/messages", _json_errors(delete_messages))
+    r.add_get("/api/messages/{id}", _json_errors(get_message))
+    r.add_delete("/api/messages/{id}", _json_errors(delete_message))
+    r.add_get("/api/messages/{id}/raw", _json_errors(get_raw))
+    r.add_get("/api/messages/{id}/parts/{index}", _json_errors(get_part))
+    r.add_get("/api/rules", _json_errors(list_rules))
+    r.add_post("/api/rules", _json_errors(add_rule))
+    r.add_delete("/api/rules", _json_errors(reset_rules))
+    r.add_post("/api/rules/reset", _json_errors(reset_rules))
+    r.add_delete("/api/rules/{id}", _json_errors(delete_rule))
+    r.add_get("/api/overload", _json_errors(get_overload))
+    r.add_post("/api/overload", _json_errors(post_overload))
+    r.add_delete("/api/overload", _json_errors(delete_overload))
+    r.add_get("/api/tps", _json_errors(get_tps))
+    r.add_put("/api/tps", _json_errors(put_tps))
+    r.add_post("/api/tps", _json_errors(put_tps))
+    r.add_get("/api/reports", _json_errors(list_reports))
+    r.add_post("/api/reports/retry", _json_errors(retry_reports))
+    r.add_get("/api/report-urls", _json_errors(get_report_urls))
+    r.add_put("/api/report-urls", _json_errors(put_report_url))
+    r.add_get("/api/faults", _json_errors(list_faults))
+    r.add_post("/api/faults", _json_errors(add_fault))
+    r.add_delete("/api/faults", _json_errors(reset_faults))
+    r.add_delete("/api/faults/{id}", _json_errors(delete_fault))
+    r.add_route("*", "/api/{tail:.*}", _json_errors(not_found))
 
 
 def _json(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:

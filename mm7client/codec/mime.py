@@ -56,13 +56,13 @@ DEFAULT_LIMITS = Limits()
 class MimePart:
     """One part of a split multipart body: headers (lower-cased names) and its bytes.
 
-    ``encoded`` is the body as it was on the wire; :attr:`body` undoes the
-    Content-Transfer-Encoding on first use (so a peer that only routes a part never pays for
-    decoding its base64).
+    ``encoded`` is the body as it was on the wire (split from a multipart body: a view into
+    it, nothing copied); :attr:`body` undoes the Content-Transfer-Encoding on first use, so a
+    peer that only routes a part never pays for copying or decoding it.
     """
 
     headers: dict[str, str] = field(default_factory=dict)
-    encoded: bytes = b""
+    encoded: bytes | memoryview = b""
     _body: bytes | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -204,7 +204,7 @@ def build_multipart(boundary: str, parts: Iterable[bytes]) -> bytes:
     return b"".join(chunks)
 
 
-def decode_transfer_encoding(body: bytes, encoding: str | None) -> bytes:
+def decode_transfer_encoding(body: bytes | memoryview, encoding: str | None) -> bytes:
     """Undo a Content-Transfer-Encoding (base64, quoted-printable, 7bit, 8bit, binary)."""
     name = (encoding or "").strip().lower()
     if name == "base64":
@@ -214,28 +214,27 @@ def decode_transfer_encoding(body: bytes, encoding: str | None) -> bytes:
             raise ParseError(f"invalid base64 in a MIME part: {exc}") from exc
     if name == "quoted-printable":
         return binascii.a2b_qp(body)
-    return body
+    return bytes(body)
 
 
 def _parse_headers(block: bytes, limits: Limits) -> dict[str, str]:
     if len(block) > limits.max_header_bytes:
         raise BodyTooLargeError("MIME header block", len(block), limits.max_header_bytes)
-    headers: dict[str, str] = {}
-    last: str | None = None
     try:
         text = block.decode("utf-8")
     except UnicodeDecodeError:
         text = block.decode("cp949", "replace")
-    for raw_line in text.split("\n"):
-        line = raw_line.rstrip("\r")
-        if not line:
+    headers: dict[str, str] = {}
+    last: str | None = None
+    for line in text.split("\n"):
+        if not line or line == "\r":
             continue
-        if line[0] in " \t" and last is not None:
+        if line[0] in " \t" and last is not None:  # a folded continuation line
             headers[last] += " " + line.strip()
             continue
         name, sep, value = line.partition(":")
         if not sep:
-            raise ParseError(f"malformed MIME header line {line[:80]!r}")
+            raise ParseError(f"malformed MIME header line {line.rstrip()[:80]!r}")
         last = name.strip().lower()
         headers[last] = value.strip()
     return headers
@@ -249,7 +248,7 @@ def _split_entity(body: bytes, start: int, end: int, limits: Limits) -> MimePart
     if body.startswith((b"\r\n", b"\n"), start, end):
         # no headers at all
         skip = 2 if body.startswith(b"\r\n", start, end) else 1
-        return MimePart({}, body[start + skip : end])
+        return MimePart({}, memoryview(body)[start + skip : end])
     crlf = body.find(b"\r\n\r\n", start, end)
     # a bare-LF blank line counts only when it comes first
     lf = body.find(b"\n\n", start, end if crlf == -1 else crlf + 2)
@@ -259,7 +258,7 @@ def _split_entity(body: bytes, start: int, end: int, limits: Limits) -> MimePart
         head_end, body_start = crlf, crlf + 4
     else:
         head_end, body_start = lf, lf + 2
-    return MimePart(_parse_headers(body[start:head_end], limits), body[body_start:end])
+    return MimePart(_parse_headers(body[start:head_end], limits), memoryview(body)[body_start:end])
 
 
 def split_multipart(body: bytes, boundary: str, limits: Limits = DEFAULT_LIMITS) -> list[MimePart]:
@@ -276,42 +275,44 @@ def split_multipart(body: bytes, boundary: str, limits: Limits = DEFAULT_LIMITS)
         delimiter = b"--" + boundary.encode("latin-1")
     except UnicodeEncodeError:
         raise ParseError(f"invalid multipart boundary {boundary[:80]!r}: not Latin-1") from None
-    # Find every delimiter that starts a line.
+    # Find every delimiter that starts a line and is followed by "--", blanks or the line end:
+    # "--AB" must not match "--ABC" (a nested part's boundary may extend the outer one).
+    size = len(delimiter)
+    most = limits.max_parts + 1
+    find = body.find
+    followers = _DELIMITER_FOLLOWERS
     positions: list[int] = []
-    start = 0
-    while True:
-        index = body.find(delimiter, start)
-        if index == -1:
-            break
-        follower = body[index + len(delimiter) : index + len(delimiter) + 1]
-        # a delimiter starts a line and is followed by "--", blanks or the line end: "--AB"
-        # must not match "--ABC" (a nested part's boundary may extend the outer one)
-        if (index == 0 or body[index - 1 : index] == b"\n") and follower in _DELIMITER_FOLLOWERS:
+    index = find(delimiter)
+    while index != -1:
+        after = index + size
+        if (index == 0 or body[index - 1] == 10) and body[after : after + 1] in followers:
             positions.append(index)
-            if len(positions) > limits.max_parts + 1:
+            if len(positions) > most:
                 raise ParseError(
                     f"multipart body has more than {limits.max_parts} parts", status_code=2004
                 )
-        start = index + len(delimiter)
+        index = find(delimiter, after)
     if not positions:
         raise ParseError(f"multipart boundary {boundary[:80]!r} not found in the body")
+    positions.append(len(body))  # the end of the last entity when no close delimiter came
     parts: list[MimePart] = []
-    for current, following in zip(positions, [*positions[1:], None], strict=True):
-        after = current + len(delimiter)
-        if body[after : after + 2] == b"--":
+    for number in range(len(positions) - 1):
+        after = positions[number] + size
+        if body.startswith(b"--", after):
             break  # close delimiter
         # skip transport padding and the line break after the delimiter
-        line_end = body.find(b"\n", after)
+        line_end = find(b"\n", after)
         if line_end == -1:
             break
         entity_start = line_end + 1
-        entity_end = len(body) if following is None else following
+        entity_end = positions[number + 1]
+        last = number == len(positions) - 2
         # the line break before the next delimiter belongs to the delimiter
         if body.endswith(b"\r\n", entity_start, entity_end):
             entity_end -= 2
         elif body.endswith(b"\n", entity_start, entity_end):
             entity_end -= 1
-        if following is None and not body[entity_start:entity_end].strip():
+        if last and not body[entity_start:entity_end].strip():
             break
         parts.append(_split_entity(body, entity_start, max(entity_start, entity_end), limits))
     if not parts:

@@ -59,7 +59,7 @@ _NOT_DIGITS = re.compile(r"\D")
 
 def normalize_number(value: str) -> str:
     """Digits only, ``+82 10 ...`` / ``8210...`` written as ``010...``."""
-    digits = _NOT_DIGITS.sub("", value)
+    digits = value if value.isascii() and value.isdigit() else _NOT_DIGITS.sub("", value)
     if digits.startswith("82") and len(digits) in (11, 12) and not digits.startswith("820"):
         digits = "0" + digits[2:]
     return digits

@@ -190,7 +190,9 @@ def parse_xml(
     ascii_markup = codec in _ASCII_COMPATIBLE and data[:1] in _MARKUP_START
     if not ascii_markup and getattr(root.getroottree().docinfo, "doctype", None):
         raise ParseError("XML with a DOCTYPE or ENTITY declaration is refused")
-    if data.count(b"<") > limits.max_xml_depth:
+    # every ancestor of the deepest element has an end tag: "</" bounds the depth from above
+    # (UTF-16/32 documents, where markup has NUL bytes, are always walked)
+    if b"\x00" in data or data.count(b"</") + 1 > limits.max_xml_depth:
         _check_depth(root, limits.max_xml_depth)
     return root
 
@@ -389,11 +391,11 @@ class XmlWriter:
         """``<name>value</name>`` (skipped when ``value`` is ``None``)."""
         if value is None:
             return
-        if _XML_ILLEGAL.search(value):
-            raise ValidationError(name, value, "contains control characters XML cannot carry")
-        self._parts.append(
-            f"<{self._prefix}{name}{attrs}>{xml_escape(value)}</{self._prefix}{name}>"
-        )
+        if not value.isalnum():  # letters and digits (ids, codes) need neither check nor escape
+            if _XML_ILLEGAL.search(value):
+                raise ValidationError(name, value, "contains control characters XML cannot carry")
+            value = xml_escape(value)
+        self._parts.append(f"<{self._prefix}{name}{attrs}>{value}</{self._prefix}{name}>")
 
     def empty(self, name: str, attrs: str = "") -> None:
         """``<name attrs/>``."""

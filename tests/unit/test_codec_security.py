@@ -126,6 +126,12 @@ def test_deeply_nested_xml_is_refused() -> None:
     shallow = SUBMIT_RSP.format(text="ok").encode()
     with pytest.raises(ParseError, match="deeper than 3"):
         decode(shallow, "text/xml", Limits(max_xml_depth=3))
+    # self-closing leaves and UTF-16 (where "</" is not a byte sequence) are counted too
+    leaf = "<a>" * 70 + "<a/>" + "</a>" * 70
+    body = SUBMIT_RSP.format(text="ok").replace("<mm7:MessageID>m1", f"<mm7:MessageID>{leaf}")
+    for data, ctype in ((body.encode(), "text/xml"), (body.encode("utf-16"), "text/xml")):
+        with pytest.raises(ParseError, match="deeper than 64"):
+            decode(data, ctype)
     # extremely deep documents stop in the parser, without recursion errors
     very_deep = ("<a>" * 100_000 + "</a>" * 100_000).encode()
     with pytest.raises(ParseError):

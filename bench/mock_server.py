@@ -3,8 +3,10 @@
 Each server runs in its own process on 127.0.0.1 (port 0); the load generator (an aiohttp client
 with bounded concurrency, bounded by request count AND time) runs in this process. Two bodies:
 a small LGT SubmitReq (text only) and one with a 50 KB JPEG. The bare handler reads the body and
-returns fixed bytes (a pre-encoded SubmitRsp). The mock does its full work: decode with the
-shared codec, auth/KISA/overload/TPS/rules/magic decisions, encode the SubmitRsp, store the
+returns fixed bytes (a pre-encoded SubmitRsp). The mock does what it does for every request
+with its default settings: decode the SOAP envelope and the MIME structure with the shared codec
+(content parts are decoded later, when something reads them; ``--check-content`` would decode
+them here), auth/KISA/overload/TPS/rules/magic decisions, encode the SubmitRsp, store the
 request (DeliveryReport=false: no report traffic). Prints medians over rounds and the ratio.
 
     python bench/mock_server.py [--rounds 5] [--requests 3000] [--seconds 5] [--concurrency 32]

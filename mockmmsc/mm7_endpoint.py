@@ -190,6 +190,7 @@ class MM7Endpoint:
                 message=message,
                 raw_body=body,
                 content_type=request.headers.get("Content-Type", ""),
+                content_pending=message is not None and not self.settings.check_content,
                 status_code=code,
                 status_text=status_text(code),
                 http_status=http_status,

@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+from mockmmsc.cli import build_parser, settings_from_args
 from mockmmsc.scenarios import Rule, RuleBook, magic_report, magic_status, normalize_number
 from mockmmsc.settings import MockSettings, SettingsError, VasAccount, load_config
 from mockmmsc.throttle import OverloadWindows, TokenBucket, TpsContracts
@@ -108,11 +109,15 @@ def test_settings_from_env_and_config(tmp_path):
         "MOCKMMSC_TIME_SCALE": "0.5",
         "MOCKMMSC_BASIC_AUTH": "u:p",
         "MOCKMMSC_REQUIRE_KISA": "false",
+        "MOCKMMSC_CHECK_CONTENT": "1",
         "MOCKMMSC_ACCOUNTS": '{"V": {"password": "x", "tps": 3}}',
     }
     settings = MockSettings.from_env(env)
     assert (settings.port, settings.time_scale, settings.basic_auth) == (9999, 0.5, ("u", "p"))
-    assert settings.require_kisa is False
+    assert settings.require_kisa is False and settings.check_content is True
+    assert MockSettings().check_content is False
+    args = build_parser().parse_args(["serve", "--check-content"])
+    assert settings_from_args(args).check_content is True
     assert settings.accounts == {"V": VasAccount(password="x", tps=3.0)}
     config = tmp_path / "mock.toml"
     config.write_text(

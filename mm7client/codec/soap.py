@@ -113,20 +113,16 @@ def hardened_parser(encoding: str | None = None) -> etree.XMLParser:
     )
 
 
-def _parser() -> etree.XMLParser:
-    parser: etree.XMLParser | None = getattr(_local, "parser", None)
+def _parser(encoding: str | None = None) -> etree.XMLParser:
+    """This thread's hardened parser; with ``encoding``, one that reads that encoding whatever
+    the XML declaration says."""
+    parsers: dict[str | None, etree.XMLParser] | None = getattr(_local, "parsers", None)
+    if parsers is None:
+        parsers = {}
+        _local.parsers = parsers
+    parser = parsers.get(encoding)
     if parser is None:
-        parser = hardened_parser()
-        _local.parser = parser
-    return parser
-
-
-def _utf8_parser() -> etree.XMLParser:
-    """A hardened parser that reads UTF-8 whatever the XML declaration says."""
-    parser: etree.XMLParser | None = getattr(_local, "utf8_parser", None)
-    if parser is None:
-        parser = hardened_parser("UTF-8")
-        _local.utf8_parser = parser
+        parser = parsers[encoding] = hardened_parser(encoding)
     return parser
 
 
@@ -159,7 +155,7 @@ def parse_xml(
     try:
         if codec in _ASCII_COMPATIBLE and data.isascii():
             # the same bytes in every ASCII-compatible charset: no conversion at all
-            root = etree.fromstring(data, _utf8_parser())
+            root = etree.fromstring(data, _parser("UTF-8"))
         elif codec == "utf-8" and (declared is None or python_codec(declared) == "utf-8"):
             try:
                 root = etree.fromstring(data, _parser())

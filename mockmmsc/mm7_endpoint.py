@@ -181,23 +181,28 @@ class MM7Endpoint:
         error: str,
         message: MM7Message | None = None,
     ) -> None:
-        self.mock.store.add(
-            ReceivedRequest(
-                id=self.mock.store.next_id(),
-                received_at=time.time(),
-                operation=operation,
-                vas_id=getattr(message, "vas_id", None),
-                message=message,
-                raw_body=body,
-                content_type=request.headers.get("Content-Type", ""),
-                content_pending=message is not None and not self.settings.check_content,
-                status_code=code,
-                status_text=status_text(code),
-                http_status=http_status,
-                transaction_id=getattr(message, "transaction_id", None),
-                error=error,
-                http_head=HttpHead.of(request),
-            )
+        item = self._received(request, body, operation, message)
+        item.status_code = code
+        item.status_text = status_text(code)
+        item.http_status = http_status
+        item.transaction_id = getattr(message, "transaction_id", None)
+        item.error = error
+        self.mock.store.add(item)
+
+    def _received(
+        self, request: web.Request, body: bytes, operation: str, message: MM7Message | None
+    ) -> ReceivedRequest:
+        """The record of a request, before its answer is known (content decoded on read)."""
+        return ReceivedRequest(
+            id=self.mock.store.next_id(),
+            received_at=time.time(),
+            operation=operation,
+            vas_id=getattr(message, "vas_id", None),
+            message=message,
+            raw_body=body,
+            content_type=request.headers.get("Content-Type", ""),
+            content_pending=message is not None and not self.settings.check_content,
+            http_head=HttpHead.of(request),
         )
 
     # -- the handler -----------------------------------------------------------------------
@@ -268,7 +273,7 @@ class MM7Endpoint:
             )
             return self._fault(STATUS_UNSUPPORTED_OPERATION, detail, message.transaction_id)
         try:
-            return await self._answer(request, body, content_type, operation, message)
+            return await self._answer(request, body, operation, message)
         except Exception as exc:  # the mock's own bug: still an MM7 answer, logged
             log.exception("mock failure answering %s", operation)
             return self._fault(3000, f"mock internal error: {type(exc).__name__}", None)
@@ -365,22 +370,11 @@ class MM7Endpoint:
         self,
         request: web.Request,
         body: bytes,
-        content_type: str,
         operation: str,
         message: MM7Message,
     ) -> web.StreamResponse:
         vas_id = getattr(message, "vas_id", None)
-        item = ReceivedRequest(
-            id=self.mock.store.next_id(),
-            received_at=time.time(),
-            operation=operation,
-            vas_id=vas_id,
-            message=message,
-            raw_body=body,
-            content_type=content_type,
-            content_pending=operation != "CancelReq" and not self.settings.check_content,
-            http_head=HttpHead.of(request),
-        )
+        item = self._received(request, body, operation, message)
         answer = self._decide(request, operation, message, item)
         rule_faults = answer.action.fault if answer.action is not None else []
         fault: Fault | None = None

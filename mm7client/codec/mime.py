@@ -243,7 +243,7 @@ def _parse_headers(block: bytes, limits: Limits) -> dict[str, str]:
 def _split_entity(body: bytes, start: int, end: int, limits: Limits) -> MimePart:
     """Split the entity ``body[start:end]`` into headers and (still encoded) body.
 
-    Works on offsets into the whole multipart body, so a large part is copied once.
+    Works on offsets into the whole multipart body: the part's body is a view, not a copy.
     """
     if body.startswith((b"\r\n", b"\n"), start, end):
         # no headers at all

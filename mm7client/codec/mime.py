@@ -13,7 +13,7 @@ import functools
 import re
 import secrets
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from mm7client.errors import BodyTooLargeError, ParseError, ValidationError
 
@@ -52,18 +52,41 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 
 
-@dataclass(slots=True)
 class MimePart:
     """One part of a split multipart body: headers (lower-cased names) and its bytes.
 
-    ``encoded`` is the body as it was on the wire (split from a multipart body: a view into
-    it, nothing copied); :attr:`body` undoes the Content-Transfer-Encoding on first use, so a
-    peer that only routes a part never pays for copying or decoding it.
+    Both are read on first use, so a peer that only routes a part never pays for it:
+    :attr:`headers` parses the part's header block the first time it is read (raising
+    :class:`ParseError` for a malformed line), :attr:`encoded` is the body as it was on the
+    wire (split from a multipart body: a view into it, nothing copied) and :attr:`body` undoes
+    the Content-Transfer-Encoding on first use.
     """
 
-    headers: dict[str, str] = field(default_factory=dict)
-    encoded: bytes | memoryview = b""
-    _body: bytes | None = field(default=None, repr=False, compare=False)
+    __slots__ = ("_body", "_head", "_headers", "encoded")
+
+    def __init__(
+        self,
+        headers: dict[str, str] | None = None,
+        encoded: bytes | memoryview = b"",
+        *,
+        head: bytes | None = None,
+    ) -> None:
+        self._head = head
+        # with a header block, the headers are parsed from it when first read
+        self._headers: dict[str, str] | None = None if head is not None else (headers or {})
+        self.encoded = encoded
+        self._body: bytes | None = None
+
+    def __repr__(self) -> str:
+        return f"MimePart(headers={self.headers!r}, size={len(self.encoded)})"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The header fields by lower-cased name (parsed now if not yet)."""
+        headers = self._headers
+        if headers is None:
+            headers = self._headers = _parse_headers(self._head or b"")
+        return headers
 
     @property
     def body(self) -> bytes:
@@ -217,9 +240,7 @@ def decode_transfer_encoding(body: bytes | memoryview, encoding: str | None) -> 
     return bytes(body)
 
 
-def _parse_headers(block: bytes, limits: Limits) -> dict[str, str]:
-    if len(block) > limits.max_header_bytes:
-        raise BodyTooLargeError("MIME header block", len(block), limits.max_header_bytes)
+def _parse_headers(block: bytes) -> dict[str, str]:
     try:
         text = block.decode("utf-8")
     except UnicodeDecodeError:
@@ -258,11 +279,14 @@ def _split_entity(body: bytes, start: int, end: int, limits: Limits) -> MimePart
         head_end, body_start = crlf, crlf + 4
     else:
         head_end, body_start = lf, lf + 2
-    return MimePart(_parse_headers(body[start:head_end], limits), memoryview(body)[body_start:end])
+    if head_end - start > limits.max_header_bytes:
+        raise BodyTooLargeError("MIME header block", head_end - start, limits.max_header_bytes)
+    # the header block is parsed when first read (MimePart.headers)
+    return MimePart(encoded=memoryview(body)[body_start:end], head=body[start:head_end])
 
 
 def split_multipart(body: bytes, boundary: str, limits: Limits = DEFAULT_LIMITS) -> list[MimePart]:
-    """Split a multipart body into its parts (headers parsed; bodies decoded on first use).
+    """Split a multipart body into its parts (headers parsed and bodies decoded on first use).
 
     Lenient about CRLF vs LF, missing final delimiter and preamble/epilogue; strict about the
     number of parts. Raises :class:`ParseError` when no part is found.

@@ -13,6 +13,7 @@ import functools
 import re
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from lxml import etree
@@ -249,7 +250,10 @@ def _parse_text(text: str, decl_length: int) -> etree._Element:
     # the declaration is ASCII, so its byte length is its length in characters
     if decl_length:
         text = text[decl_length:]
-    return etree.fromstring(text.lstrip("\ufeff"), _parser())
+    text = text.lstrip("\ufeff")
+    if text.startswith("<?xml"):  # not seen in the bytes: UTF-16 or UTF-32
+        text = text[text.find("?>") + 2 :] if "?>" in text else text
+    return etree.fromstring(text, _parser())
 
 
 def _check_depth(root: etree._Element, limit: int) -> None:
@@ -359,6 +363,48 @@ def xml_escape(value: str) -> str:
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
+@dataclass(frozen=True, slots=True)
+class _Frame:
+    """An envelope's fixed text around the TransactionID and the operation's content."""
+
+    text: tuple[str, str, str]
+    ascii: tuple[bytes, bytes, bytes]
+
+
+# (namespace, charset, operation or "" for a fault) -> its frame (a few profiles and operations)
+_FRAMES: dict[tuple[str, str, str], _Frame] = {}
+
+
+def _frame(namespace: str, charset: str, operation: str) -> _Frame:
+    key = (namespace, charset, operation)
+    frame = _FRAMES.get(key)
+    if frame is None:
+        ns = xml_escape(namespace)
+        head = (
+            f'<?xml version="1.0" encoding="{charset}"?>'
+            f'<env:Envelope xmlns:env="{SOAP_ENV_NS}"><env:Header>'
+            f'<mm7:TransactionID xmlns:mm7="{ns}" env:mustUnderstand="1">'
+        )
+        middle = "</mm7:TransactionID></env:Header><env:Body>"
+        tail = "</env:Body></env:Envelope>"
+        if operation:
+            middle += f'<mm7:{operation} xmlns:mm7="{ns}">'
+            tail = f"</mm7:{operation}>" + tail
+        text = (head, middle, tail)
+        # a non-ASCII namespace becomes character references: the same URI once parsed
+        ascii = tuple(piece.encode("ascii", "xmlcharrefreplace") for piece in text)
+        frame = _Frame(text, (ascii[0], ascii[1], ascii[2]))
+        if len(_FRAMES) < 256:
+            _FRAMES[key] = frame
+    return frame
+
+
+def _encode(text: str, codec: str) -> bytes:
+    if text.isascii():
+        return text.encode("ascii")  # the same bytes in every ASCII-compatible charset
+    return text.encode(codec, "xmlcharrefreplace")
+
+
 class XmlWriter:
     """Writes one MM7 SOAP envelope as text, honouring the profile's qualification rules."""
 
@@ -403,30 +449,20 @@ class XmlWriter:
         With ``fault`` (pre-built Fault XML), the body holds that instead of ``operation``.
         """
         profile = self._profile
-        ns = profile.namespace
-        header = (
-            f'<env:Header><mm7:TransactionID xmlns:mm7="{xml_escape(ns)}" '
-            f'env:mustUnderstand="1">{xml_escape(transaction_id)}</mm7:TransactionID>'
-            "</env:Header>"
+        codec = profile.codec
+        frame = _frame(profile.namespace, profile.charset, "" if fault is not None else operation)
+        tid = xml_escape(transaction_id)
+        body = fault if fault is not None else "".join(self._parts)
+        if codec not in _ASCII_COMPATIBLE:  # e.g. UTF-16: one encoder pass (one BOM)
+            head, middle, tail = frame.text
+            return (head + tid + middle + body + tail).encode(codec, "xmlcharrefreplace")
+        # The frame is encoded once per profile and operation; only the variable text goes
+        # through the charset's encoder. Characters outside the charset (validation refuses
+        # them in requests) become character references: still well-formed, nothing lost.
+        head_bytes, middle_bytes, tail_bytes = frame.ascii
+        return b"".join(
+            (head_bytes, _encode(tid, codec), middle_bytes, _encode(body, codec), tail_bytes)
         )
-        if fault is not None:
-            body = fault
-        else:
-            body = (
-                f'<mm7:{operation} xmlns:mm7="{xml_escape(ns)}">'
-                + "".join(self._parts)
-                + f"</mm7:{operation}>"
-            )
-        text = (
-            f'<?xml version="1.0" encoding="{profile.charset}"?>'
-            f'<env:Envelope xmlns:env="{SOAP_ENV_NS}">{header}<env:Body>{body}</env:Body>'
-            "</env:Envelope>"
-        )
-        if text.isascii() and profile.codec in _ASCII_COMPATIBLE:
-            return text.encode("ascii")  # the same bytes, without the charset's encoder
-        # characters outside the charset (validation refuses them in requests) become
-        # character references: still well-formed, nothing lost
-        return text.encode(profile.codec, "xmlcharrefreplace")
 
     def inner(self) -> str:
         """What was written so far (used to build fault details)."""

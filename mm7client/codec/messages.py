@@ -13,7 +13,7 @@ import logging
 import re
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -731,6 +731,12 @@ def _parse_datetime(value: str | None) -> datetime | None:
         return None
 
 
+def _parse_count(value: str | None) -> int | None:
+    """A non-negative integer of up to 18 digits, else ``None`` (never raises)."""
+    value = value.strip() if value else ""
+    return int(value) if value.isdecimal() and len(value) <= 18 else None
+
+
 def _parse_time(value: str | None) -> TimeValue | None:
     if not value:
         return None
@@ -738,12 +744,16 @@ def _parse_time(value: str | None) -> TimeValue | None:
     match = _DURATION.fullmatch(value)
     if match and value not in ("P", "-P"):
         sign, years, months, days, hours, minutes, seconds = match.groups()
-        delta = timedelta(
-            days=int(years or 0) * 365 + int(months or 0) * 30 + int(days or 0),
-            hours=int(hours or 0),
-            minutes=int(minutes or 0),
-            seconds=float(seconds or 0),
-        )
+        try:
+            delta = timedelta(
+                days=int(years or 0) * 365 + int(months or 0) * 30 + int(days or 0),
+                hours=int(hours or 0),
+                minutes=int(minutes or 0),
+                seconds=float(seconds or 0),
+            )
+        except (ValueError, OverflowError):  # beyond timedelta, or too many digits for int
+            log.debug("unreadable duration %r", value)
+            return None
         return -delta if sign else delta
     return _parse_datetime(value)
 
@@ -834,6 +844,32 @@ def _require(value: str | None, name: str, operation: str) -> str:
     return value
 
 
+# an element's children by local name (soap.index_children)
+_ChildIndex = dict[str, etree._Element]
+
+
+def _submit_recipients(fields: _ChildIndex) -> dict[str, list[Address]]:
+    """A SubmitReq's To/Cc/Bcc from its child index; none at all is refused (4004)."""
+    recipients = _read_recipients(fields.get("Recipients"))
+    if not any(recipients.values()):
+        raise ParseError("SubmitReq without recipients", status_code=4004)
+    return recipients
+
+
+def _submit_password(
+    sid: dict[str, etree._Element], fields: dict[str, etree._Element]
+) -> str | None:
+    """AuthPassword from SenderIdentification, else from the SubmitReq itself (carriers differ)."""
+    return text_of(sid.get("AuthPassword")) or text_of(fields.get("AuthPassword"))
+
+
+def _submit_callback(
+    sid: dict[str, etree._Element], fields: dict[str, etree._Element]
+) -> str | None:
+    """CallBack from SenderIdentification, else from the SubmitReq itself."""
+    return text_of(sid.get("CallBack")) or text_of(fields.get("CallBack"))
+
+
 def _sender_identification_index(
     op: etree._Element, fields: dict[str, etree._Element] | None = None
 ) -> dict[str, etree._Element]:
@@ -903,9 +939,7 @@ def _decode_submit(
 ) -> SubmitRequest:
     # One pass over the children; every field below is a dict lookup.
     fields = index_children(op)
-    recipients = _read_recipients(fields.get("Recipients"))
-    if not any(recipients.values()):
-        raise ParseError("SubmitReq without recipients", status_code=4004)
+    recipients = _submit_recipients(fields)
     values: dict[str, Any] = {}
     simple = _SUBMIT_SIMPLE_FIELDS
     for name, element in fields.items():
@@ -915,22 +949,21 @@ def _decode_submit(
             text = text.strip() if text else ""
             values[spec[0]] = text if spec[1] is None else spec[1](text)
     sid_fields = _sender_identification_index(op, fields)
-    callback = text_of(sid_fields.get("CallBack")) or text_of(fields.get("CallBack"))
-    password = text_of(sid_fields.get("AuthPassword")) or text_of(fields.get("AuthPassword"))
+    callback = _submit_callback(sid_fields, fields)
+    password = _submit_password(sid_fields, fields)
     reply = fields.get("ReplyCharging")
     if reply is not None:
         size = reply.get("replyChargingSize")
         values["reply_charging"] = ReplyCharging(
-            int(size) if size and size.strip().isdigit() else None,
-            _parse_time(reply.get("replyDeadline")),
+            _parse_count(size), _parse_time(reply.get("replyDeadline"))
         )
     if "DeliveryCondition" in fields:
-        values["delivery_condition"] = [
-            int(dc.text.strip())
+        conditions = (
+            _parse_count(dc.text)
             for group in children(op, "DeliveryCondition")
             for dc in children(group, "DC")
-            if dc.text and dc.text.strip().isdigit()
-        ]
+        )
+        values["delivery_condition"] = [dc for dc in conditions if dc is not None]
     return SubmitRequest(
         **common,
         **_sender_identification_fields(op, sid_fields),
@@ -1106,29 +1139,47 @@ def decode_envelope(
     limits: Limits = DEFAULT_LIMITS,
 ) -> MM7Message:
     """Decode a SOAP envelope (and the MIME parts that came with it) into a message."""
+    operation, name, transaction_id = read_operation(envelope, charset, limits)
+    return _decode_operation(operation, name, transaction_id, parts or [], limits)
+
+
+def _decode_operation(
+    operation: etree._Element,
+    name: str,
+    transaction_id: str | None,
+    parts: list[MimePart],
+    limits: Limits,
+) -> MM7Message:
+    common: dict[str, Any] = {"transaction_id": transaction_id, "mm7_version": None}
+    if name == "Fault":
+        return _decode_fault(operation, common)
+    common["mm7_version"] = child_text(operation, "MM7Version")
+    return _DECODERS[name](operation, common, parts, limits)
+
+
+def read_operation(
+    envelope: bytes, charset: str | None = None, limits: Limits = DEFAULT_LIMITS
+) -> tuple[etree._Element, str, str | None]:
+    """Parse a SOAP envelope and find its operation: ``(element, local name, TransactionID)``.
+
+    The name is one this codec decodes (or ``Fault``); anything else raises
+    :class:`ParseError` 4003. Shared by :func:`decode_envelope` and
+    :func:`summarize_request`, so both refuse the same envelopes.
+    """
     root = parse_xml(envelope, charset, limits)
     if local_name(root.tag) != "Envelope":
         raise ParseError(f"not a SOAP envelope: root element is {local_name(root.tag)!r}")
     top = index_children(root)
-    header = top.get("Header")
     body = top.get("Body")
     if body is None:
         raise ParseError("SOAP envelope without Body")
     operation = next(children(body), None)
     if operation is None:
         raise ParseError("SOAP Body is empty", status_code=4004)
-    common: dict[str, Any] = {
-        "transaction_id": child_text(header, "TransactionID"),
-        "mm7_version": None,
-    }
     name = local_name(operation.tag)
-    if name == "Fault":
-        return _decode_fault(operation, common)
-    decoder = _DECODERS.get(name)
-    if decoder is None:
+    if name != "Fault" and name not in _DECODERS:
         raise ParseError(f"unsupported MM7 operation {name!r}", status_code=4003)
-    common["mm7_version"] = child_text(operation, "MM7Version")
-    return decoder(operation, common, parts or [], limits)
+    return operation, name, child_text(top.get("Header"), "TransactionID")
 
 
 def decode(
@@ -1143,10 +1194,9 @@ def decode(
     Returns the request, response or :class:`~mm7client.model.SoapFault` it holds. Raises only
     :class:`~mm7client.errors.ParseError` (with the MM7 status a peer should answer).
 
-    With ``resolve_content=False`` the SOAP envelope and the outer MIME structure are read and
-    checked but the content parts are not: the message comes back with ``content=[]`` and no
-    part is transfer-decoded. That is for a peer that answers from the envelope alone (the mock
-    MMSC) and decodes the content later, on demand, with a second full ``decode``.
+    With ``resolve_content=False`` only the SOAP envelope is read: the message comes back with
+    ``content=[]``, and the content parts' headers and bodies are left unread (the mock MMSC
+    shows a message whose content is undecodable that way).
     """
     try:
         split = split_body(body, content_type, limits)
@@ -1159,7 +1209,94 @@ def decode(
         return decode_envelope(split.envelope, split.charset, parts, limits)
     except MM7Error:
         raise
-    except (ValueError, TypeError, LookupError, AttributeError, RecursionError) as exc:
-        # a last line of defence: hostile bytes must surface as the library's own error
-        log.debug("unexpected decode failure", exc_info=True)
-        raise ParseError(f"unreadable MM7 body: {type(exc).__name__}: {exc}") from exc
+    except _UNEXPECTED as exc:
+        raise _unreadable(exc) from exc
+
+
+# a last line of defence: hostile bytes must surface as the library's own error
+_UNEXPECTED = (ValueError, TypeError, LookupError, AttributeError, RecursionError, OverflowError)
+
+
+def _unreadable(exc: Exception) -> ParseError:
+    log.debug("unexpected decode failure", exc_info=True)
+    return ParseError(f"unreadable MM7 body: {type(exc).__name__}: {exc}")
+
+
+@dataclass(slots=True)  # not frozen: built per request on a hot path, 3x cheaper
+class RequestSummary:
+    """What an MMSC needs to answer a request, read from its SOAP envelope alone.
+
+    ``operation`` is the local name of the SOAP Body's element (``SubmitReq``, ``CancelReq``,
+    ``DeliverReq``, ``Fault``...). The SubmitReq fields are empty for other operations;
+    ``message_id`` is a CancelReq's or ReplaceReq's. Every value is the one :func:`decode`
+    gives the same body; addresses are their values (``recipients``: To, Cc, then Bcc).
+    """
+
+    operation: str
+    transaction_id: str | None = None
+    vasp_id: str | None = None
+    vas_id: str | None = None
+    auth_password: str | None = field(default=None, repr=False)
+    sender_address: str | None = None
+    callback: str | None = None
+    recipients: tuple[str, ...] = ()
+    subject: str | None = None
+    kisa_orig_code: str | None = None
+    delivery_report: bool | None = None
+    message_id: str | None = None
+
+
+def summarize_request(
+    body: bytes, content_type: str | None = None, limits: Limits = DEFAULT_LIMITS
+) -> RequestSummary:
+    """Read the fields an MMSC answers from, without decoding the message (sans-IO).
+
+    Nothing but the listed fields is read and no message object is built; no content part
+    is read. It refuses exactly the bodies an envelope-only :func:`decode`
+    (``resolve_content=False``) refuses, with the same :class:`ParseError` status (not SOAP,
+    no Body, unknown operation, a SubmitReq without recipients, a CancelReq or ReplaceReq
+    without MessageID, a broken MIME structure...), so a peer can answer from the summary and
+    decode the message later (the mock MMSC does). A body it accepts can still fail a full
+    decode in its content parts (a malformed part header, invalid base64, nesting too deep).
+    Operations other than SubmitReq, CancelReq and ReplaceReq are rare at an MMSC: they are
+    decoded whole and summarized by name.
+    """
+    try:
+        split = split_body(body, content_type, limits)
+        op, name, transaction_id = read_operation(split.envelope, split.charset, limits)
+        if name == "SubmitReq":
+            fields = index_children(op)
+            recipients = _submit_recipients(fields)
+            sid = _sender_identification_index(op, fields)
+            sender = _read_address(sid.get("SenderAddress"))
+            return RequestSummary(
+                name,
+                transaction_id,
+                vasp_id=text_of(sid.get("VASPID")),
+                vas_id=text_of(sid.get("VASID")),
+                auth_password=_submit_password(sid, fields),
+                sender_address=sender.value if sender is not None else None,
+                callback=_submit_callback(sid, fields),
+                recipients=tuple(
+                    a.value for a in (*recipients["To"], *recipients["Cc"], *recipients["Bcc"])
+                ),
+                subject=text_of(fields.get("Subject")),
+                kisa_orig_code=text_of(fields.get("KisaOrigCode")),
+                delivery_report=_parse_bool(text_of(fields.get("DeliveryReport"))),
+            )
+        if name in ("CancelReq", "ReplaceReq"):
+            sid = _sender_identification_index(op)
+            return RequestSummary(
+                name,
+                transaction_id,
+                vasp_id=text_of(sid.get("VASPID")),
+                vas_id=text_of(sid.get("VASID")),
+                message_id=_require(child_text(op, "MessageID"), "MessageID", name),
+            )
+        # an operation a VASP does not send an MMSC: rare, so decoded (and refused) in full
+        _decode_operation(op, name, transaction_id, [], limits)
+        return RequestSummary(name, transaction_id)
+    except MM7Error:
+        raise
+    except _UNEXPECTED as exc:
+        raise _unreadable(exc) from exc

@@ -1,8 +1,11 @@
 """Property tests of the parsers and the codec.
 
 * Random bytes, random content types, and truncations / mutations of valid encoded messages never
-  make ``decode``, ``split_body`` or ``mime.split_multipart`` raise anything but ``ParseError``.
-* Valid models (SubmitReq with Korean text, responses) round-trip in both profiles.
+  make ``decode``, ``split_body`` or ``mime.split_multipart`` raise anything but ``ParseError``;
+  on all of them ``summarize_request`` (the mock's read of the envelope) accepts and refuses
+  exactly what an envelope-only ``decode`` does and agrees with it on every field.
+* Valid models (SubmitReq with Korean text, responses) round-trip in both profiles, and their
+  summaries match the decoded messages.
 
 Settings: the default profile keeps this file fast in CI; ``HYPOTHESIS_PROFILE=long`` runs many
 more examples. ``tests/fuzz/fuzz_decode.py`` is the open-ended fuzzer for outside CI.
@@ -16,6 +19,7 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from summary_oracle import assert_summary_agrees
 
 from mm7client.codec import Limits, decode, encode, split_body
 from mm7client.codec.mime import split_multipart
@@ -129,6 +133,7 @@ def assert_only_parse_error(body: bytes, content_type: str | None) -> None:
         assert exc.status_code in (2004, 2007)
     else:
         assert isinstance(split.envelope, bytes)
+    assert_summary_agrees(body, content_type, SMALL_LIMITS)
 
 
 @given(st.binary(max_size=2000), content_types)
@@ -140,10 +145,11 @@ def test_random_bytes_only_raise_parse_error(body: bytes, content_type: str | No
 def test_split_multipart_only_raises_parse_error(body: bytes, boundary: str) -> None:
     try:
         parts = split_multipart(body, boundary, SMALL_LIMITS)
+        assert 1 <= len(parts) <= SMALL_LIMITS.max_parts
+        for part in parts:  # headers and bodies are read lazily: read them all
+            assert isinstance(part.headers, dict) and isinstance(part.body, bytes)
     except ParseError as exc:
         assert exc.status_code in (2004, 2007)
-    else:
-        assert 1 <= len(parts) <= SMALL_LIMITS.max_parts
 
 
 xmlish = st.lists(
@@ -225,10 +231,11 @@ def test_mutated_valid_messages_only_raise_parse_error(
     boundary = rest.split(";")[0].strip('"')
     try:
         parts = split_multipart(bytes(mutated), boundary, SMALL_LIMITS)
+        assert len(parts) <= SMALL_LIMITS.max_parts
+        for part in parts:  # headers and bodies are read lazily: read them all
+            assert isinstance(part.headers, dict) and isinstance(part.body, bytes)
     except ParseError as exc:
         assert exc.status_code in (2004, 2007)
-    else:
-        assert len(parts) <= SMALL_LIMITS.max_parts
 
 
 # ------------------------------------------------------------------------------- round trips
@@ -288,6 +295,7 @@ def _check_submit_round_trip(message: SubmitRequest, profile: CarrierProfile) ->
     encoded = encode(message, profile)
     decoded = decode(encoded.body, encoded.content_type)
     assert isinstance(decoded, SubmitRequest)
+    assert_summary_agrees(encoded.body, encoded.content_type, Limits())
     for name in (
         "transaction_id",
         "mm7_version",

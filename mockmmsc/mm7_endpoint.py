@@ -1,4 +1,8 @@
-"""The MM7 endpoint: bytes -> decode (the shared codec) -> decide -> encode -> answer.
+"""The MM7 endpoint: bytes -> summarize (the shared codec) -> decide -> encode -> answer.
+
+The answer comes from the envelope's fields (``summarize_request``, which refuses what a decode
+refuses); the whole message is decoded when something first reads it, or before answering with
+``check_content``.
 
 Decisions, in order, for a SubmitReq (CancelReq / ReplaceReq skip KisaOrigCode and overload):
 
@@ -9,8 +13,9 @@ Decisions, in order, for a SubmitReq (CancelReq / ReplaceReq skip KisaOrigCode a
    echo, so the answer is a fault, not a SubmitRsp.) A Content-Type that is neither XML nor
    multipart (``application/json``, ``text/html``...) -> HTTP 415 with a 2007 fault, unread; a
    missing one or ``application/octet-stream`` is sniffed by the codec.
-3. Undecodable body -> HTTP 500 with a SOAP Fault (RSErrorRsp 2007 / 4004 / 4003 from the
-   codec's ParseError); any other operation than SubmitReq/CancelReq/ReplaceReq -> 4003 fault.
+3. Unreadable body -> HTTP 500 with a SOAP Fault (RSErrorRsp 2007 / 4004 / 4003 from the
+   codec's ParseError; with ``check_content``, undecodable content too); any other operation
+   than SubmitReq/CancelReq/ReplaceReq -> 4003 fault.
 4. Accounts: unknown VASID or wrong password -> 6024; expired password -> 6025.
 5. KisaOrigCode missing or not 9 digits under the lgt profile (``require_kisa``) -> 4032.
 6. Overload window on the VASID or the server -> 4030.
@@ -33,25 +38,22 @@ import logging
 import os
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from mm7client.codec import Limits, decode, encode
+from mm7client.codec import Limits, RequestSummary, decode, encode, summarize_request
 from mm7client.codes import normalize_submit_status
 from mm7client.errors import BodyTooLargeError, MM7Error, ParseError
 from mm7client.model import (
-    CancelRequest,
     CancelResponse,
     MM7Message,
-    ReplaceRequest,
     ReplaceResponse,
     Response,
     SoapFault,
     Status,
-    SubmitRequest,
     SubmitResponse,
 )
 from mockmmsc.faults import Fault, FaultBook, HoldRegistry, html_error_page, malform
@@ -91,11 +93,7 @@ _XML_OR_MULTIPART = frozenset(
     {"text/xml", "application/xml", "application/soap+xml", "multipart/related", "multipart/mixed"}
 )
 _UNSPECIFIED_MEDIA = frozenset({"application/octet-stream", ""})
-_OPERATIONS: dict[type, str] = {
-    SubmitRequest: "SubmitReq",
-    CancelRequest: "CancelReq",
-    ReplaceRequest: "ReplaceReq",
-}
+_OPERATIONS = frozenset({"SubmitReq", "CancelReq", "ReplaceReq"})
 _TEXTS: dict[int, str] = {}
 
 
@@ -179,29 +177,36 @@ class MM7Endpoint:
         code: int,
         http_status: int,
         error: str,
-        message: MM7Message | None = None,
+        envelope: RequestSummary | None = None,
     ) -> None:
-        item = self._received(request, body, operation, message)
+        item = self._received(request, body, operation, envelope)
         item.status_code = code
         item.status_text = status_text(code)
         item.http_status = http_status
-        item.transaction_id = getattr(message, "transaction_id", None)
+        item.transaction_id = envelope.transaction_id if envelope is not None else None
         item.error = error
         self.mock.store.add(item)
 
     def _received(
-        self, request: web.Request, body: bytes, operation: str, message: MM7Message | None
+        self,
+        request: web.Request,
+        body: bytes,
+        operation: str,
+        envelope: RequestSummary | None,
+        message: MM7Message | None = None,
     ) -> ReceivedRequest:
-        """The record of a request, before its answer is known (content decoded on read)."""
+        """The record of a request, before its answer is known (decoded when first read,
+        unless ``message`` is already the decoded one)."""
         return ReceivedRequest(
             id=self.mock.store.next_id(),
             received_at=time.time(),
             operation=operation,
-            vas_id=getattr(message, "vas_id", None),
-            message=message,
+            vas_id=envelope.vas_id if envelope is not None else None,
+            envelope=envelope,
             raw_body=body,
             content_type=request.headers.get("Content-Type", ""),
-            content_pending=message is not None and not self.settings.check_content,
+            message=message,
+            decode_pending=envelope is not None and message is None,
             http_head=HttpHead.of(request),
         )
 
@@ -250,30 +255,30 @@ class MM7Endpoint:
                 413,
             )
         content_type = request.headers.get("Content-Type", "")
+        message: MM7Message | None = None
         try:
-            # the envelope and the MIME structure; unless check_content is set, content parts
-            # are decoded when first read (ReceivedRequest.request)
-            message = decode(
-                body, content_type, self.limits, resolve_content=settings.check_content
-            )
+            # the answer needs only the envelope's fields; the message is decoded when first
+            # read (ReceivedRequest.request), unless check_content asks for it now
+            envelope = summarize_request(body, content_type, self.limits)
+            if settings.check_content:
+                message = decode(body, content_type, self.limits)
         except ParseError as exc:
             code = STATUS_TOO_LARGE if isinstance(exc, BodyTooLargeError) else exc.status_code
             log.info("undecodable MM7 request (%d): %s", code, exc)
             self._record_failure(request, body, "invalid", code, 500, str(exc))
             return self._fault(code, str(exc), None)
-        except MM7Error as exc:  # pragma: no cover - decode raises only ParseError
+        except MM7Error as exc:  # pragma: no cover - the codec raises only ParseError
             self._record_failure(request, body, "invalid", 2007, 500, str(exc))
             return self._fault(2007, str(exc), None)
-        operation = _OPERATIONS.get(type(message))
-        if operation is None:
-            name = type(message).__name__
-            detail = f"{name} is not an operation a VASP sends to the MMSC"
+        operation = envelope.operation
+        if operation not in _OPERATIONS:
+            detail = f"{operation} is not an operation a VASP sends to the MMSC"
             self._record_failure(
-                request, body, name, STATUS_UNSUPPORTED_OPERATION, 500, detail, message
+                request, body, operation, STATUS_UNSUPPORTED_OPERATION, 500, detail, envelope
             )
-            return self._fault(STATUS_UNSUPPORTED_OPERATION, detail, message.transaction_id)
+            return self._fault(STATUS_UNSUPPORTED_OPERATION, detail, envelope.transaction_id)
         try:
-            return await self._answer(request, body, operation, message)
+            return await self._answer(request, body, envelope, message)
         except Exception as exc:  # the mock's own bug: still an MM7 answer, logged
             log.exception("mock failure answering %s", operation)
             return self._fault(3000, f"mock internal error: {type(exc).__name__}", None)
@@ -284,17 +289,18 @@ class MM7Endpoint:
         return expected is not None and credentials == expected
 
     def _decide(
-        self, request: web.Request, operation: str, message: MM7Message, item: ReceivedRequest
+        self, request: web.Request, envelope: RequestSummary, item: ReceivedRequest
     ) -> _Answer:
         mock = self.mock
-        vas_id: str | None = getattr(message, "vas_id", None)
+        operation = envelope.operation
+        vas_id = envelope.vas_id
         accounts = self.settings.accounts
         if accounts is not None:
             account = accounts.get(vas_id or "")
             if account is None:
                 return _Answer(STATUS_AUTH_FAILED, status_text(STATUS_AUTH_FAILED))
             if account.password is not None:
-                password = getattr(message, "auth_password", None)
+                password = envelope.auth_password
                 if password is None:
                     credentials = _basic_credentials(request)
                     password = credentials[1] if credentials else None
@@ -302,24 +308,22 @@ class MM7Endpoint:
                     return _Answer(STATUS_AUTH_FAILED, status_text(STATUS_AUTH_FAILED))
             if account.expired():
                 return _Answer(STATUS_ACCOUNT_EXPIRED, status_text(STATUS_ACCOUNT_EXPIRED))
-        submit = isinstance(message, SubmitRequest)
+        submit = operation == "SubmitReq"
         if (
-            isinstance(message, SubmitRequest)
+            submit
             and self.settings.require_kisa
             and self.profile.name == "lgt"
-            and not _KISA.fullmatch((message.kisa_orig_code or "").strip())
+            and not _KISA.fullmatch(envelope.kisa_orig_code or "")
         ):
             return _Answer(STATUS_KISA, status_text(STATUS_KISA))
         if submit and mock.overload_windows.check(vas_id):
             return _Answer(STATUS_OVERLOAD, status_text(STATUS_OVERLOAD))
         if not mock.tps.allow(vas_id):
             return _Answer(STATUS_TPS, status_text(STATUS_TPS))
-        recipients: list[str] = []
-        subject: str | None = None
-        if isinstance(message, SubmitRequest):
-            recipients = [a.value for a in message.recipients]
-            subject = message.subject
-        decision = mock.rules.decide(operation, vas_id, recipients, subject, _ContentTypes(item))
+        recipients = envelope.recipients
+        decision = mock.rules.decide(
+            operation, vas_id, recipients, envelope.subject, _ContentTypes(item)
+        )
         if decision is not None:
             action = decision.action
             if action.overload:
@@ -344,8 +348,8 @@ class MM7Endpoint:
                 action=action,
                 rule_id=decision.rule_id,
             )
-        if isinstance(message, CancelRequest | ReplaceRequest):
-            if mock.store.by_message_id(message.message_id) is None:
+        if not submit:  # CancelReq, ReplaceReq
+            if mock.store.by_message_id(envelope.message_id or "") is None:
                 return _Answer(
                     STATUS_MESSAGE_ID_NOT_FOUND, status_text(STATUS_MESSAGE_ID_NOT_FOUND)
                 )
@@ -354,7 +358,7 @@ class MM7Endpoint:
         return _Answer(code, status_text(code))
 
     @staticmethod
-    def _default_code(recipients: list[str]) -> int:
+    def _default_code(recipients: Sequence[str]) -> int:
         for number in recipients:
             code = magic_status(number)
             if code is not None:
@@ -370,12 +374,13 @@ class MM7Endpoint:
         self,
         request: web.Request,
         body: bytes,
-        operation: str,
-        message: MM7Message,
+        envelope: RequestSummary,
+        message: MM7Message | None,
     ) -> web.StreamResponse:
-        vas_id = getattr(message, "vas_id", None)
-        item = self._received(request, body, operation, message)
-        answer = self._decide(request, operation, message, item)
+        operation = envelope.operation
+        vas_id = envelope.vas_id
+        item = self._received(request, body, operation, envelope, message)
+        answer = self._decide(request, envelope, item)
         rule_faults = answer.action.fault if answer.action is not None else []
         fault: Fault | None = None
         report_fault: Fault | None = None
@@ -397,12 +402,13 @@ class MM7Endpoint:
         if fault is not None:
             await self._fault_wait(fault)
         accepted = 1000 <= answer.code < 2000
-        message_id: str | None = None
-        if isinstance(message, SubmitRequest):
+        submit = operation == "SubmitReq"
+        message_id: str | None
+        if submit:
             message_id = self.new_message_id() if accepted else None
-        elif isinstance(message, CancelRequest | ReplaceRequest):
-            message_id = message.message_id
-        transaction_id = message.transaction_id or uuid_hex()
+        else:  # CancelReq, ReplaceReq
+            message_id = envelope.message_id
+        transaction_id = envelope.transaction_id or uuid_hex()
         answered_tid = transaction_id
         if fault is not None and fault.kind == "wrong_transaction_id":
             answered_tid = "WRONG" + uuid_hex()
@@ -418,11 +424,11 @@ class MM7Endpoint:
             response = self._fault(answer.code, "", answered_tid, answer.http_status)
         else:
             rsp: Response
-            if isinstance(message, SubmitRequest):
+            if submit:
                 rsp = SubmitResponse(
                     transaction_id=answered_tid, status=status, message_id=message_id
                 )
-            elif isinstance(message, CancelRequest):
+            elif operation == "CancelReq":
                 rsp = CancelResponse(transaction_id=answered_tid, status=status)
             else:
                 rsp = ReplaceResponse(transaction_id=answered_tid, status=status)
@@ -435,12 +441,12 @@ class MM7Endpoint:
         self.mock.store.add(item)
         if (
             accepted
-            and isinstance(message, SubmitRequest)
-            and message.delivery_report
+            and submit
+            and envelope.delivery_report
             and message_id is not None
             and not (answer.action is not None and answer.action.no_report)
         ):
-            self._schedule_reports(item, message, message_id, answer.action, report_fault)
+            self._schedule_reports(item, message_id, answer.action, report_fault)
         if fault is not None:
             return await self._damage(request, response, fault)
         return response
@@ -503,35 +509,38 @@ class MM7Endpoint:
     def _schedule_reports(
         self,
         item: ReceivedRequest,
-        message: SubmitRequest,
         message_id: str,
         action: Action | None,
         fault: Fault | None = None,
     ) -> None:
         settings = self.settings
-        vas_id = message.vas_id
+        vas_id = item.vas_id
         url = self.mock.report_url_for(vas_id)
         delay = settings.report_delay
         if action is not None and action.report_delay is not None:
             delay = action.report_delay
-        sender = message.sender_address.value if message.sender_address else message.callback
-        recipients = list(message.recipients)
+        envelope = item.envelope
+        assert envelope is not None  # answered requests have one
+        sender = envelope.sender_address
+        if sender is None:
+            sender = envelope.callback
+        recipients = envelope.recipients
         kind = fault.kind if fault is not None else None
         gap = 0.0
         if fault is not None:
             gap = settings.scaled(fault.delay or (1.0 if kind == "out_of_order_reports" else 0.1))
-        for index, address in enumerate(recipients):
+        for index, recipient in enumerate(recipients):
             if action is not None and action.report_status is not None:
                 mm_status = action.report_status
                 text = action.report_status_text or (
                     "OK" if mm_status.lower() in ("retrieved", "forwarded") else "NOK"
                 )
             else:
-                mm_status, text = magic_report(address.value) or DEFAULT_REPORT
+                mm_status, text = magic_report(recipient) or DEFAULT_REPORT
             record = ReportRecord(
                 id=f"{message_id}-{index}",
                 message_id=message_id,
-                recipient=address.value,
+                recipient=recipient,
                 mm_status=mm_status,
                 status_text=text,
                 vas_id=vas_id,

@@ -19,7 +19,7 @@ import fnmatch
 import itertools
 import random
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -395,7 +395,7 @@ class RuleBook:
         self,
         operation: str,
         vas_id: str | None,
-        recipients: list[str],
+        recipients: Sequence[str],
         subject: str | None,
         content_types: Iterable[str],
     ) -> Decision | None:

@@ -70,12 +70,13 @@ class MockSettings:
         basic_auth: ``(user, password)`` required on every MM7 request (401 without).
         require_kisa: a missing or malformed KisaOrigCode gets 4032 (under the lgt profile).
         max_body_bytes: largest MM7 request body accepted (larger: HTTP 413 + fault 2004).
-        check_content: decode every content part before answering, so content that cannot
-            be decoded (invalid base64, too deeply nested) gets fault 2007 like a malformed
-            envelope. Off by default: the answer comes from the envelope and the MIME structure,
-            and parts are decoded when first looked at (an undecodable part then shows as the
-            request's ``content_error``). Costs a full decode per request (a 50 KB image:
-            about three times the work of the rest of the request).
+        check_content: decode the whole message before answering, so content that cannot
+            be decoded (invalid base64, a malformed part header, too deeply nested) gets fault
+            2007 like a malformed envelope. Off by default: the answer comes from the
+            envelope's fields (``summarize_request``) and the message is decoded when first
+            looked at (undecodable content then shows as the request's ``content_error``).
+            Costs a full decode per request (a 50 KB image: about three times the work of the
+            rest of the request).
         store_path: sqlite file keeping delivery reports (pending ones resume on restart).
         rules_file: TOML or JSON rule file loaded at start.
         rules: rules (``Rule`` objects or dicts) added at start, after ``rules_file``'s.

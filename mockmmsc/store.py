@@ -22,7 +22,7 @@ from typing import Any
 
 from aiohttp import web
 
-from mm7client.codec import Limits, decode
+from mm7client.codec import Limits, RequestSummary, decode
 from mm7client.codec.mime import DEFAULT_LIMITS
 from mm7client.errors import ParseError
 from mm7client.model import MM7Message, Part, SubmitRequest
@@ -134,24 +134,27 @@ class HttpHead:
 class ReceivedRequest:
     """One HTTP request the MM7 endpoint received, and the answer it got.
 
-    :attr:`request` is the decoded message (``None`` when the body could not be decoded: then
-    ``error`` says why). ``status_code`` is the MM7 status answered (a SubmitRsp's or a fault's).
+    ``envelope`` is what the endpoint answered from: the fields of the SOAP envelope that
+    :func:`~mm7client.codec.summarize_request` reads (``None`` when the body could not be read:
+    then ``error`` says why). ``status_code`` is the MM7 status answered (a SubmitRsp's or a
+    fault's).
 
-    The endpoint answers from the SOAP envelope alone (``content_pending``: ``message`` has no
-    content yet); the content parts are decoded from ``raw_body`` the first time anything reads
-    :attr:`request`, :attr:`parts` or :attr:`content_types`. Content that cannot be decoded
-    (invalid base64, nesting too deep...) leaves the parts empty and says why in
-    ``content_error``.
+    The whole message is decoded from ``raw_body`` the first time anything reads
+    :attr:`request`, :attr:`parts` or :attr:`content_types` (``decode_pending`` until then;
+    ``check_content`` decodes it while answering). A message whose content cannot be decoded
+    (invalid base64, nesting too deep...) was still answered from its envelope: its
+    :attr:`request` has the envelope's fields and no content, and ``content_error`` says why.
     """
 
     id: int
     received_at: float
     operation: str
     vas_id: str | None
-    message: MM7Message | None
+    envelope: RequestSummary | None
     raw_body: bytes = field(repr=False)
     content_type: str
-    content_pending: bool = False
+    message: MM7Message | None = None
+    decode_pending: bool = False
     content_error: str | None = None
     status_code: int = 0
     status_text: str | None = None
@@ -166,14 +169,18 @@ class ReceivedRequest:
     @property
     def request(self) -> MM7Message | None:
         """The decoded message, content included (decoded now if it was pending)."""
-        if self.content_pending:
-            self.content_pending = False
+        if self.decode_pending:
+            self.decode_pending = False
             limits = Limits(max_body_bytes=max(len(self.raw_body), DEFAULT_LIMITS.max_body_bytes))
             try:
                 self.message = decode(self.raw_body, self.content_type, limits)
             except ParseError as exc:
                 self.content_error = str(exc)
                 log.info("request %d: content not decodable: %s", self.id, exc)
+                with contextlib.suppress(ParseError):  # still show the envelope's fields
+                    self.message = decode(
+                        self.raw_body, self.content_type, limits, resolve_content=False
+                    )
         return self.message
 
     @property
@@ -184,9 +191,7 @@ class ReceivedRequest:
     @property
     def recipients(self) -> list[str]:
         """The recipients' numbers (SubmitReq), else an empty list."""
-        if isinstance(self.message, SubmitRequest):
-            return [a.value for a in self.message.recipients]
-        return []
+        return list(self.envelope.recipients) if self.envelope is not None else []
 
     @property
     def parts(self) -> list[Part]:
@@ -197,7 +202,7 @@ class ReceivedRequest:
     @property
     def subject(self) -> str | None:
         """The SubmitReq's subject."""
-        return getattr(self.message, "subject", None)
+        return self.envelope.subject if self.envelope is not None else None
 
     def summary(self) -> dict[str, Any]:
         """Small JSON-able view (lists and events)."""

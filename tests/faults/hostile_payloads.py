@@ -109,6 +109,11 @@ def invalid_base64(envelope: bytes) -> tuple[bytes, str | None]:
     return _multipart(envelope, [part]), 'multipart/related; boundary="B"; type="text/xml"'
 
 
+def malformed_part_header(envelope: bytes) -> tuple[bytes, str | None]:
+    part = b"Content-Type: text/plain\r\nthis line has no colon\r\n\r\nhello"
+    return _multipart(envelope, [part]), 'multipart/related; boundary="B"; type="text/xml"'
+
+
 HOSTILE: dict[str, Callable[[bytes], tuple[bytes, str | None]]] = {
     "billion-laughs": billion_laughs,
     "external-entity": external_entity,
@@ -123,4 +128,5 @@ HOSTILE: dict[str, Callable[[bytes], tuple[bytes, str | None]]] = {
     "missing-content-type": missing_content_type,
     "invalid-charset": invalid_charset,
     "invalid-base64": invalid_base64,
+    "malformed-part-header": malformed_part_header,
 }

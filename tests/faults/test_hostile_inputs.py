@@ -43,7 +43,7 @@ CLASSES = sorted(HOSTILE)
 HTTP_STATUS = {"over-the-limit": 413, "wrong-content-type": 415}
 #: classes hidden inside a content part: the mock refuses them only with check_content (by
 #: default it answers from the envelope and flags the part when it is first read)
-CONTENT_CLASSES = {"invalid-base64"}
+CONTENT_CLASSES = {"invalid-base64": "invalid base64", "malformed-part-header": "malformed MIME"}
 
 
 @pytest.fixture
@@ -115,11 +115,12 @@ async def test_mock_endpoint_refuses(mmsc: MockMMSC, session: aiohttp.ClientSess
 
 
 @pytest.mark.asyncio
+@pytest.mark.parametrize("content_class", sorted(CONTENT_CLASSES))
 async def test_mock_flags_undecodable_content_when_read(
-    mmsc: MockMMSC, session: aiohttp.ClientSession
+    mmsc: MockMMSC, session: aiohttp.ClientSession, content_class: str
 ):
     """By default the answer comes from the envelope; the broken part is flagged, not lost."""
-    body, content_type = HOSTILE["invalid-base64"](soap_envelope(lgt_submit()))
+    body, content_type = HOSTILE[content_class](soap_envelope(lgt_submit()))
     status, raw, answer_type = await post(session, mmsc.url, body, content_type)
     assert status == 200
     answer = decode(raw, answer_type)
@@ -129,7 +130,7 @@ async def test_mock_flags_undecodable_content_when_read(
     async with session.get(f"{mmsc.base_url}/api/messages/{item.id}") as rsp:
         shown = await rsp.json()
     assert rsp.status == 200
-    assert "invalid base64" in shown["content_error"]
+    assert CONTENT_CLASSES[content_class] in shown["content_error"]
     assert shown["parts"] == [] and shown["fields"]["vas_id"] == item.vas_id
     assert item.request is not None and item.request.transaction_id == answer.transaction_id
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from lxml import etree
 
@@ -779,40 +779,73 @@ def _address_of(item: etree._Element, kind: AddressKind) -> Address:
     return Address((item.text or "").strip(), kind, bool(display) and _parse_bool(display) is True)
 
 
+def _value_of(item: etree._Element, kind: AddressKind) -> str:
+    return (item.text or "").strip()
+
+
+A = TypeVar("A")
+
+
+@dataclass(frozen=True, slots=True)
+class _AddressReading(Generic[A]):
+    """What the address readers make of an address: from a Number/ShortCode/RFC2822Address
+    element (``typed``) or from plain text (``plain``, never empty)."""
+
+    typed: Callable[[etree._Element, AddressKind], A]
+    plain: Callable[[str], A]
+
+
+_ADDRESSES: _AddressReading[Address] = _AddressReading(_address_of, Address)
+# the summary's: the same addresses' values
+_VALUES: _AddressReading[str] = _AddressReading(_value_of, str)
+
+
 def _read_address(element: etree._Element | None) -> Address | None:
     """An address element: a wrapper holding Number/ShortCode/RFC2822Address, or plain text."""
+    return _read_address_as(element, _ADDRESSES)
+
+
+def _read_recipients(element: etree._Element | None) -> dict[str, list[Address]]:
+    """Recipients' To, Cc and Bcc addresses."""
+    return _read_recipients_as(element, _ADDRESSES)
+
+
+def _read_address_as(element: etree._Element | None, reading: _AddressReading[A]) -> A | None:
     if element is None:
         return None
     kinds = _ADDRESS_KINDS
     for item in children(element):
         kind = kinds.get(local_name(item.tag))
         if kind is not None:
-            return _address_of(item, kind)
+            return reading.typed(item, kind)
     kind = kinds.get(local_name(element.tag))
     if kind is not None:
-        return _address_of(element, kind)
+        return reading.typed(element, kind)
     text = (element.text or "").strip()
-    return Address(text) if text else None
+    return reading.plain(text) if text else None
 
 
-def _read_recipients(element: etree._Element | None) -> dict[str, list[Address]]:
-    result: dict[str, list[Address]] = {"To": [], "Cc": [], "Bcc": []}
+def _read_recipients_as(
+    element: etree._Element | None, reading: _AddressReading[A]
+) -> dict[str, list[A]]:
+    result: dict[str, list[A]] = {"To": [], "Cc": [], "Bcc": []}
     if element is None:
         return result
     kinds = _ADDRESS_KINDS
+    typed = reading.typed
     for group in children(element):
         name = local_name(group.tag)
         if name not in result:
             # LGT reports sometimes put the address directly under Recipients
             if name in kinds:
-                address = _read_address(group)
+                address = _read_address_as(group, reading)
                 if address is not None:
                     result["To"].append(address)
             continue
         for item in children(group):
             kind = kinds.get(local_name(item.tag))
             if kind is not None:
-                result[name].append(_address_of(item, kind))
+                result[name].append(typed(item, kind))
     return result
 
 
@@ -848,9 +881,9 @@ def _require(value: str | None, name: str, operation: str) -> str:
 _ChildIndex = dict[str, etree._Element]
 
 
-def _submit_recipients(fields: _ChildIndex) -> dict[str, list[Address]]:
+def _submit_recipients(fields: _ChildIndex, reading: _AddressReading[A]) -> dict[str, list[A]]:
     """A SubmitReq's To/Cc/Bcc from its child index; none at all is refused (4004)."""
-    recipients = _read_recipients(fields.get("Recipients"))
+    recipients = _read_recipients_as(fields.get("Recipients"), reading)
     if not any(recipients.values()):
         raise ParseError("SubmitReq without recipients", status_code=4004)
     return recipients
@@ -939,7 +972,7 @@ def _decode_submit(
 ) -> SubmitRequest:
     # One pass over the children; every field below is a dict lookup.
     fields = index_children(op)
-    recipients = _submit_recipients(fields)
+    recipients = _submit_recipients(fields, _ADDRESSES)
     values: dict[str, Any] = {}
     simple = _SUBMIT_SIMPLE_FIELDS
     for name, element in fields.items():
@@ -1266,20 +1299,17 @@ def summarize_request(
         op, name, transaction_id = read_operation(split.envelope, split.charset, limits)
         if name == "SubmitReq":
             fields = index_children(op)
-            recipients = _submit_recipients(fields)
+            recipients = _submit_recipients(fields, _VALUES)
             sid = _sender_identification_index(op, fields)
-            sender = _read_address(sid.get("SenderAddress"))
             return RequestSummary(
                 name,
                 transaction_id,
                 vasp_id=text_of(sid.get("VASPID")),
                 vas_id=text_of(sid.get("VASID")),
                 auth_password=_submit_password(sid, fields),
-                sender_address=sender.value if sender is not None else None,
+                sender_address=_read_address_as(sid.get("SenderAddress"), _VALUES),
                 callback=_submit_callback(sid, fields),
-                recipients=tuple(
-                    a.value for a in (*recipients["To"], *recipients["Cc"], *recipients["Bcc"])
-                ),
+                recipients=(*recipients["To"], *recipients["Cc"], *recipients["Bcc"]),
                 subject=text_of(fields.get("Subject")),
                 kisa_orig_code=text_of(fields.get("KisaOrigCode")),
                 delivery_report=_parse_bool(text_of(fields.get("DeliveryReport"))),

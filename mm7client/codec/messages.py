@@ -783,16 +783,16 @@ def _value_of(item: etree._Element, kind: AddressKind) -> str:
     return (item.text or "").strip()
 
 
-A = TypeVar("A")
+_AddressT = TypeVar("_AddressT")
 
 
 @dataclass(frozen=True, slots=True)
-class _AddressReading(Generic[A]):
+class _AddressReading(Generic[_AddressT]):
     """What the address readers make of an address: from a Number/ShortCode/RFC2822Address
     element (``typed``) or from plain text (``plain``, never empty)."""
 
-    typed: Callable[[etree._Element, AddressKind], A]
-    plain: Callable[[str], A]
+    typed: Callable[[etree._Element, AddressKind], _AddressT]
+    plain: Callable[[str], _AddressT]
 
 
 _ADDRESSES: _AddressReading[Address] = _AddressReading(_address_of, Address)
@@ -810,7 +810,9 @@ def _read_recipients(element: etree._Element | None) -> dict[str, list[Address]]
     return _read_recipients_as(element, _ADDRESSES)
 
 
-def _read_address_as(element: etree._Element | None, reading: _AddressReading[A]) -> A | None:
+def _read_address_as(
+    element: etree._Element | None, reading: _AddressReading[_AddressT]
+) -> _AddressT | None:
     if element is None:
         return None
     kinds = _ADDRESS_KINDS
@@ -826,9 +828,9 @@ def _read_address_as(element: etree._Element | None, reading: _AddressReading[A]
 
 
 def _read_recipients_as(
-    element: etree._Element | None, reading: _AddressReading[A]
-) -> dict[str, list[A]]:
-    result: dict[str, list[A]] = {"To": [], "Cc": [], "Bcc": []}
+    element: etree._Element | None, reading: _AddressReading[_AddressT]
+) -> dict[str, list[_AddressT]]:
+    result: dict[str, list[_AddressT]] = {"To": [], "Cc": [], "Bcc": []}
     if element is None:
         return result
     kinds = _ADDRESS_KINDS
@@ -881,7 +883,9 @@ def _require(value: str | None, name: str, operation: str) -> str:
 _ChildIndex = dict[str, etree._Element]
 
 
-def _submit_recipients(fields: _ChildIndex, reading: _AddressReading[A]) -> dict[str, list[A]]:
+def _submit_recipients(
+    fields: _ChildIndex, reading: _AddressReading[_AddressT]
+) -> dict[str, list[_AddressT]]:
     """A SubmitReq's To/Cc/Bcc from its child index; none at all is refused (4004)."""
     recipients = _read_recipients_as(fields.get("Recipients"), reading)
     if not any(recipients.values()):
@@ -889,16 +893,12 @@ def _submit_recipients(fields: _ChildIndex, reading: _AddressReading[A]) -> dict
     return recipients
 
 
-def _submit_password(
-    sid: dict[str, etree._Element], fields: dict[str, etree._Element]
-) -> str | None:
+def _submit_password(sid: _ChildIndex, fields: _ChildIndex) -> str | None:
     """AuthPassword from SenderIdentification, else from the SubmitReq itself (carriers differ)."""
     return text_of(sid.get("AuthPassword")) or text_of(fields.get("AuthPassword"))
 
 
-def _submit_callback(
-    sid: dict[str, etree._Element], fields: dict[str, etree._Element]
-) -> str | None:
+def _submit_callback(sid: _ChildIndex, fields: _ChildIndex) -> str | None:
     """CallBack from SenderIdentification, else from the SubmitReq itself."""
     return text_of(sid.get("CallBack")) or text_of(fields.get("CallBack"))
 
@@ -1172,7 +1172,7 @@ def decode_envelope(
     limits: Limits = DEFAULT_LIMITS,
 ) -> MM7Message:
     """Decode a SOAP envelope (and the MIME parts that came with it) into a message."""
-    operation, name, transaction_id = read_operation(envelope, charset, limits)
+    operation, name, transaction_id = _read_operation(envelope, charset, limits)
     return _decode_operation(operation, name, transaction_id, parts or [], limits)
 
 
@@ -1190,7 +1190,7 @@ def _decode_operation(
     return _DECODERS[name](operation, common, parts, limits)
 
 
-def read_operation(
+def _read_operation(
     envelope: bytes, charset: str | None = None, limits: Limits = DEFAULT_LIMITS
 ) -> tuple[etree._Element, str, str | None]:
     """Parse a SOAP envelope and find its operation: ``(element, local name, TransactionID)``.
@@ -1296,7 +1296,7 @@ def summarize_request(
     """
     try:
         split = split_body(body, content_type, limits)
-        op, name, transaction_id = read_operation(split.envelope, split.charset, limits)
+        op, name, transaction_id = _read_operation(split.envelope, split.charset, limits)
         if name == "SubmitReq":
             fields = index_children(op)
             recipients = _submit_recipients(fields, _VALUES)

@@ -446,7 +446,7 @@ class MM7Endpoint:
             and message_id is not None
             and not (answer.action is not None and answer.action.no_report)
         ):
-            self._schedule_reports(item, message_id, answer.action, report_fault)
+            self._schedule_reports(item, envelope, message_id, answer.action, report_fault)
         if fault is not None:
             return await self._damage(request, response, fault)
         return response
@@ -509,18 +509,17 @@ class MM7Endpoint:
     def _schedule_reports(
         self,
         item: ReceivedRequest,
+        envelope: RequestSummary,
         message_id: str,
         action: Action | None,
         fault: Fault | None = None,
     ) -> None:
         settings = self.settings
-        vas_id = item.vas_id
+        vas_id = envelope.vas_id
         url = self.mock.report_url_for(vas_id)
         delay = settings.report_delay
         if action is not None and action.report_delay is not None:
             delay = action.report_delay
-        envelope = item.envelope
-        assert envelope is not None  # answered requests have one
         sender = envelope.sender_address
         if sender is None:
             sender = envelope.callback

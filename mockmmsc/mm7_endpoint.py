@@ -201,7 +201,6 @@ class MM7Endpoint:
             id=self.mock.store.next_id(),
             received_at=time.time(),
             operation=operation,
-            vas_id=envelope.vas_id if envelope is not None else None,
             envelope=envelope,
             raw_body=body,
             content_type=request.headers.get("Content-Type", ""),

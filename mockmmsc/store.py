@@ -149,7 +149,6 @@ class ReceivedRequest:
     id: int
     received_at: float
     operation: str
-    vas_id: str | None
     envelope: RequestSummary | None
     raw_body: bytes = field(repr=False)
     content_type: str
@@ -198,6 +197,11 @@ class ReceivedRequest:
         """The decoded content parts (SubmitReq / ReplaceReq), else an empty list."""
         content = getattr(self.request, "content", None)
         return list(content) if content else []
+
+    @property
+    def vas_id(self) -> str | None:
+        """The VASID the request came from (``None`` when its envelope was unreadable)."""
+        return self.envelope.vas_id if self.envelope is not None else None
 
     @property
     def subject(self) -> str | None:

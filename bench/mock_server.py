@@ -12,6 +12,11 @@ report traffic). Each round measures both servers back to
 back; prints the median rates and the median of the rounds' ratios (a shared machine's speed
 drifts between rounds, and the paired ratio cancels most of that drift).
 
+It also prints the CPU time per request of the load generator and (where /proc is available)
+of each server. Those figures explain the ratio: when the generator costs more per request than
+the bare handler, the generator bounds the bare rate, the ratio is then the generator's cost
+over the mock's, and on a shared machine it moves with whichever core is slowed down.
+
     python bench/mock_server.py [--rounds 9] [--requests 2000] [--seconds 5] [--concurrency 32]
 """
 
@@ -92,7 +97,8 @@ def serve_mock(port_pipe) -> None:
 
 async def load(
     url: str, body: bytes, content_type: str, requests: int, seconds: float, concurrency: int
-) -> float:
+) -> tuple[int, float]:
+    """(requests done, seconds taken) of a bounded load."""
     headers = {"Content-Type": content_type, "SOAPAction": '""'}
     connector = aiohttp.TCPConnector(limit=concurrency)
     done = 0
@@ -117,7 +123,17 @@ async def load(
         elapsed = loop.time() - started
     if failures:
         raise RuntimeError(f"{failures} of {done} requests failed")
-    return done / elapsed
+    return done, elapsed
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) used so far by process ``pid``; None without /proc."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def start(target) -> tuple[multiprocessing.Process, int]:
@@ -138,10 +154,10 @@ def main() -> None:
     args = parser.parse_args()
     bodies = build_bodies()
     servers = {}
-    processes = []
+    processes = {}
     for name, target in (("bare aiohttp", serve_bare), ("mock MMSC", serve_mock)):
         process, port = start(target)
-        processes.append(process)
+        processes[name] = process
         servers[name] = f"http://127.0.0.1:{port}/mm7"
     print(
         f"cpus={os.cpu_count()} rounds={args.rounds} requests<={args.requests} "
@@ -150,6 +166,8 @@ def main() -> None:
     try:
         for body_name, (body, content_type) in bodies.items():
             results: dict[str, list[float]] = {name: [] for name in servers}
+            cpu_per_request: dict[str, list[float]] = {name: [] for name in servers}
+            generator_cpu: dict[str, list[float]] = {name: [] for name in servers}
             for url in servers.values():  # warm-up
                 asyncio.run(load(url, body, content_type, 300, 2.0, args.concurrency))
             names = list(servers)
@@ -158,18 +176,24 @@ def main() -> None:
                 # round's ratio compares them under the same machine conditions
                 order = names if round_number % 2 == 0 else names[::-1]
                 for name in order:
-                    results[name].append(
-                        asyncio.run(
-                            load(
-                                servers[name],
-                                body,
-                                content_type,
-                                args.requests,
-                                args.seconds,
-                                args.concurrency,
-                            )
+                    pid = processes[name].pid
+                    cpu_before = cpu_seconds(pid)
+                    own_before = time.process_time()
+                    done, elapsed = asyncio.run(
+                        load(
+                            servers[name],
+                            body,
+                            content_type,
+                            args.requests,
+                            args.seconds,
+                            args.concurrency,
                         )
                     )
+                    cpu_after = cpu_seconds(pid)
+                    generator_cpu[name].append((time.process_time() - own_before) / done)
+                    results[name].append(done / elapsed)
+                    if cpu_before is not None and cpu_after is not None:
+                        cpu_per_request[name].append((cpu_after - cpu_before) / done)
             medians = {name: statistics.median(values) for name, values in results.items()}
             paired = zip(results["mock MMSC"], results["bare aiohttp"], strict=True)
             ratios = [mock / bare for mock, bare in paired]
@@ -182,8 +206,13 @@ def main() -> None:
                 f"  ratio mock/bare: {statistics.median(ratios):.2f} (median of the rounds' "
                 f"ratios: {shown})  target >= 0.60"
             )
+            for name in servers:
+                shown = f"load generator {statistics.median(generator_cpu[name]) * 1e6:.0f} µs"
+                if cpu_per_request[name]:
+                    shown += f", server {statistics.median(cpu_per_request[name]) * 1e6:.0f} µs"
+                print(f"  CPU per request against {name}: {shown}")
     finally:
-        for process in processes:
+        for process in processes.values():
             process.terminate()
             process.join(timeout=5)
 

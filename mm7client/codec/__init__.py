@@ -7,12 +7,14 @@ No network, no event loop: the client, the receiver and the mock MMSC all call t
 * :func:`decode` - any MM7 HTTP body (plain XML or multipart/related) to a message.
 * :func:`summarize_request` - the few fields an MMSC answers a request from, without decoding
   the message (the mock MMSC's hot path).
+* :class:`PreparedResponse` - a response encoded once, rendered per request with its ids.
 """
 
 from __future__ import annotations
 
 from mm7client.codec.messages import (
     EncodedMessage,
+    PreparedResponse,
     RequestSummary,
     SplitBody,
     decode,
@@ -28,6 +30,7 @@ from mm7client.codec.validate import validate_submit
 __all__ = [
     "EncodedMessage",
     "Limits",
+    "PreparedResponse",
     "RequestSummary",
     "SplitBody",
     "decode",

@@ -405,6 +405,30 @@ def _encode(text: str, codec: str) -> bytes:
     return text.encode(codec, "xmlcharrefreplace")
 
 
+def splices_text(codec: str) -> bool:
+    """True when text written in ``codec`` can be spliced into written bytes piece by piece
+    (ASCII-compatible, stateless: no BOM or shift state per piece)."""
+    return codec in _ASCII_COMPATIBLE
+
+
+def text_bytes(name: str, value: str, codec: str, *, check: bool = True) -> bytes:
+    """``value`` as the text of element ``name``, in bytes of ``codec``, exactly as
+    :meth:`XmlWriter.element` (``check``) or the envelope's TransactionID writes it: a piece
+    to splice into an envelope written in ``codec`` (see :func:`splices_text`)."""
+    if value.isascii():
+        data = value.encode("ascii")
+        if data.isalnum():  # ASCII letters and digits (ids) need neither check nor escape
+            return data
+    if check:
+        _check_text(name, value)
+    return _encode(xml_escape(value), codec)
+
+
+def _check_text(name: str, value: str) -> None:
+    if _XML_ILLEGAL.search(value):
+        raise ValidationError(name, value, "contains control characters XML cannot carry")
+
+
 class XmlWriter:
     """Writes one MM7 SOAP envelope as text, honouring the profile's qualification rules."""
 
@@ -434,8 +458,7 @@ class XmlWriter:
         if value is None:
             return
         if not value.isalnum():  # letters and digits (ids, codes) need neither check nor escape
-            if _XML_ILLEGAL.search(value):
-                raise ValidationError(name, value, "contains control characters XML cannot carry")
+            _check_text(name, value)
             value = xml_escape(value)
         self._parts.append(f"<{self._prefix}{name}{attrs}>{value}</{self._prefix}{name}>")
 

@@ -44,7 +44,14 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from mm7client.codec import Limits, RequestSummary, decode, encode, summarize_request
+from mm7client.codec import (
+    Limits,
+    PreparedResponse,
+    RequestSummary,
+    decode,
+    encode,
+    summarize_request,
+)
 from mm7client.codes import normalize_submit_status
 from mm7client.errors import BodyTooLargeError, MM7Error, ParseError
 from mm7client.model import (
@@ -133,6 +140,7 @@ class MM7Endpoint:
         self.faults = FaultBook(self.settings.faults, self.settings.random_seed)
         #: connections held by ``no_answer`` faults (released when the mock stops)
         self.holds = HoldRegistry()
+        self._prepared_responses: dict[tuple[str, int, str, bool], PreparedResponse] = {}
 
     def new_message_id(self) -> str:
         """A fresh MessageID (unique per process, timestamped)."""
@@ -143,6 +151,27 @@ class MM7Endpoint:
         return f"{self._stamp}{next(self._ids):07d}"
 
     # -- answers ---------------------------------------------------------------------------
+
+    def _prepared(
+        self, operation: str, code: int, text: str, with_message_id: bool
+    ) -> PreparedResponse:
+        """The Rsp of ``operation`` with this status, encoded once (a few dozen statuses are
+        answered over and over; rules with their own texts may add more, up to a bound)."""
+        key = (operation, code, text, with_message_id)
+        prepared = self._prepared_responses.get(key)
+        if prepared is None:
+            status = Status(str(code), text)
+            rsp: Response
+            if operation == "SubmitReq":
+                rsp = SubmitResponse(status=status, message_id="" if with_message_id else None)
+            elif operation == "CancelReq":
+                rsp = CancelResponse(status=status)
+            else:
+                rsp = ReplaceResponse(status=status)
+            prepared = PreparedResponse(rsp, self.profile)
+            if len(self._prepared_responses) < 1024:
+                self._prepared_responses[key] = prepared
+        return prepared
 
     def _fault(
         self, code: int, detail: str, transaction_id: str | None, http_status: int = 500
@@ -417,21 +446,14 @@ class MM7Endpoint:
         item.message_id = message_id
         item.transaction_id = transaction_id
         item.rule_id = answer.rule_id
-        status = Status(str(answer.code), answer.text)
         response: web.StreamResponse
         if answer.http_status >= 400:
             response = self._fault(answer.code, "", answered_tid, answer.http_status)
         else:
-            rsp: Response
-            if submit:
-                rsp = SubmitResponse(
-                    transaction_id=answered_tid, status=status, message_id=message_id
-                )
-            elif operation == "CancelReq":
-                rsp = CancelResponse(transaction_id=answered_tid, status=status)
-            else:
-                rsp = ReplaceResponse(transaction_id=answered_tid, status=status)
-            encoded = encode(rsp, self.profile)
+            # a SubmitRsp carries the new MessageID; a CancelRsp or ReplaceRsp none
+            answered_id = message_id if submit else None
+            prepared = self._prepared(operation, answer.code, answer.text, answered_id is not None)
+            encoded = prepared.render(answered_tid, answered_id)
             response = web.Response(
                 body=encoded.body,
                 status=answer.http_status,

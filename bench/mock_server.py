@@ -7,10 +7,10 @@ returns fixed bytes (a pre-encoded SubmitRsp). The mock does what it does for ev
 with its default settings: read the SOAP envelope's fields with the shared codec
 (``summarize_request``: the MIME structure, the envelope's XML; the message itself is decoded
 later, when something reads it; ``--check-content`` would decode it here), auth/KISA/overload/
-TPS/rules/magic decisions, encode the SubmitRsp, store the request (DeliveryReport=false: no
-report traffic). Each round measures both servers back to
-back; prints the median rates and the median of the rounds' ratios (a shared machine's speed
-drifts between rounds, and the paired ratio cancels most of that drift).
+TPS/rules/magic decisions, the SubmitRsp (encoded once per status, rendered with the request's
+ids), store the request (DeliveryReport=false: no report traffic). Each round measures both
+servers back to back; prints the median rates and the median of the rounds' ratios (a shared
+machine's speed drifts between rounds, and the paired ratio cancels most of that drift).
 
 It also prints the CPU time per request of the load generator and (where /proc is available)
 of each server. Those figures explain the ratio: when the generator costs more per request than

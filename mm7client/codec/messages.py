@@ -614,7 +614,7 @@ class PreparedResponse:
                 ids["message_id"] = message_id
             return encode(replace(self._response, **ids), self.profile)
         codec = self.profile.codec
-        tid_bytes = text_bytes("TransactionID", tid, codec, check=False)
+        tid_bytes = text_bytes("TransactionID", tid, codec)
         if message_id is None:
             return EncodedMessage(pieces[0] + tid_bytes + pieces[1], self.content_type, tid)
         mid_bytes = text_bytes("MessageID", message_id, codec)

@@ -411,16 +411,15 @@ def splices_text(codec: str) -> bool:
     return codec in _ASCII_COMPATIBLE
 
 
-def text_bytes(name: str, value: str, codec: str, *, check: bool = True) -> bytes:
+def text_bytes(name: str, value: str, codec: str) -> bytes:
     """``value`` as the text of element ``name``, in bytes of ``codec``, exactly as
-    :meth:`XmlWriter.element` (``check``) or the envelope's TransactionID writes it: a piece
-    to splice into an envelope written in ``codec`` (see :func:`splices_text`)."""
+    :class:`XmlWriter` writes it: a piece to splice into an envelope written in ``codec`` (see
+    :func:`splices_text`). Raises :class:`ValidationError` for text XML cannot carry."""
     if value.isascii():
         data = value.encode("ascii")
         if data.isalnum():  # ASCII letters and digits (ids) need neither check nor escape
             return data
-    if check:
-        _check_text(name, value)
+    _check_text(name, value)
     return _encode(xml_escape(value), codec)
 
 
@@ -474,6 +473,8 @@ class XmlWriter:
         profile = self._profile
         codec = profile.codec
         frame = _frame(profile.namespace, profile.charset, "" if fault is not None else operation)
+        if not transaction_id.isalnum():
+            _check_text("TransactionID", transaction_id)
         tid = xml_escape(transaction_id)
         body = fault if fault is not None else "".join(self._parts)
         if codec not in _ASCII_COMPATIBLE:  # e.g. UTF-16: one encoder pass (one BOM)

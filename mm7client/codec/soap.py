@@ -419,13 +419,14 @@ def text_bytes(name: str, value: str, codec: str) -> bytes:
         data = value.encode("ascii")
         if data.isalnum():  # ASCII letters and digits (ids) need neither check nor escape
             return data
-    _check_text(name, value)
-    return _encode(xml_escape(value), codec)
+    return _encode(_escaped(name, value), codec)
 
 
-def _check_text(name: str, value: str) -> None:
+def _escaped(name: str, value: str) -> str:
+    """``value`` escaped as the text of element ``name``; text XML cannot carry is refused."""
     if _XML_ILLEGAL.search(value):
         raise ValidationError(name, value, "contains control characters XML cannot carry")
+    return xml_escape(value)
 
 
 class XmlWriter:
@@ -457,8 +458,7 @@ class XmlWriter:
         if value is None:
             return
         if not value.isalnum():  # letters and digits (ids, codes) need neither check nor escape
-            _check_text(name, value)
-            value = xml_escape(value)
+            value = _escaped(name, value)
         self._parts.append(f"<{self._prefix}{name}{attrs}>{value}</{self._prefix}{name}>")
 
     def empty(self, name: str, attrs: str = "") -> None:
@@ -473,11 +473,11 @@ class XmlWriter:
         profile = self._profile
         codec = profile.codec
         frame = _frame(profile.namespace, profile.charset, "" if fault is not None else operation)
-        if not transaction_id.isalnum():
-            _check_text("TransactionID", transaction_id)
-        tid = xml_escape(transaction_id)
+        tid = transaction_id
+        if not tid.isalnum():
+            tid = _escaped("TransactionID", tid)
         body = fault if fault is not None else "".join(self._parts)
-        if codec not in _ASCII_COMPATIBLE:  # e.g. UTF-16: one encoder pass (one BOM)
+        if not splices_text(codec):  # e.g. UTF-16: one encoder pass (one BOM)
             head, middle, tail = frame.text
             return (head + tid + middle + body + tail).encode(codec, "xmlcharrefreplace")
         # The frame is encoded once per profile and operation; only the variable text goes

@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 
 import pytest
+from seedcheck import (
+    ALIMTALK_EXPECTED_CODES,
+    ALIMTALK_SEED_NAME,
+    SEED_COPY_DIR,
+    AlimTalkSeedRow,
+    check_alimtalk,
+    package_text,
+    parse_alimtalk_seed,
+    read_csv_rows,
+)
 
 from mm7client.codes import (
     AlimTalkCode,
@@ -21,25 +30,17 @@ from mm7client.codes import (
     lookup_alimtalk,
     lookup_alimtalk_all,
 )
-from mm7client.codes.seedcheck import (
-    ALIMTALK_EXPECTED_CODES,
-    ALIMTALK_SEED_NAME,
-    AlimTalkSeedRow,
-    check_alimtalk,
-    package_text,
-    parse_alimtalk_seed,
-    read_csv_rows,
-)
 
-SEED_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "seeds"
+SEED_DIR = SEED_COPY_DIR
 
 
 def _seed_text() -> str:
     path = SEED_DIR / ALIMTALK_SEED_NAME
     if not path.is_file():
         pytest.fail(
-            f"seed file {ALIMTALK_SEED_NAME} not found in ../shared/seeds/ (looked in {SEED_DIR}); "
-            "the code-table tests need the requirement seeds beside the repository"
+            f"seed file {ALIMTALK_SEED_NAME} not found in tests/data/seeds/ "
+            f"(looked in {SEED_DIR}); "
+            "the project keeps its own copy of the requirement tables there"
         )
     return path.read_text("utf-8")
 

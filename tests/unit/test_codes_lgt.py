@@ -8,6 +8,19 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from seedcheck import (
+    LGT_EXPECTED_ROWS,
+    LGT_SEED_COLUMNS,
+    LGT_SEED_NAME,
+    SEED_COPY_DIR,
+    LgtSeed,
+    LgtSeedRow,
+    check,
+    check_lgt,
+    package_text,
+    parse_lgt_seed,
+    read_csv_rows,
+)
 
 from mm7client.codes import (
     COLUMNS,
@@ -20,27 +33,16 @@ from mm7client.codes import (
     normalize_submit_status,
     normalize_transport_failure,
 )
-from mm7client.codes.seedcheck import (
-    LGT_EXPECTED_ROWS,
-    LGT_SEED_COLUMNS,
-    LGT_SEED_NAME,
-    LgtSeed,
-    LgtSeedRow,
-    check,
-    check_lgt,
-    package_text,
-    parse_lgt_seed,
-    read_csv_rows,
-)
 
-SEED_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "seeds"
+SEED_DIR = SEED_COPY_DIR
 
 
 def _seed_dir() -> Path:
     if not (SEED_DIR / LGT_SEED_NAME).is_file():
         pytest.fail(
-            f"seed file {LGT_SEED_NAME} not found in ../shared/seeds/ (looked in {SEED_DIR}); "
-            "the code-table tests need the requirement seeds beside the repository"
+            f"seed file {LGT_SEED_NAME} not found in tests/data/seeds/ "
+            f"(looked in {SEED_DIR}); "
+            "the project keeps its own copy of the requirement tables there"
         )
     return SEED_DIR
 

@@ -1,7 +1,8 @@
 """Parse the requirement seed files and check the shipped code tables against them.
 
-The code tables in this package (``lgt_mm7.csv``, ``alimtalk.csv``) are derived from two
-requirement documents kept beside the repository in ``../shared/seeds/``:
+The code tables shipped in ``mm7client/codes/`` (``lgt_mm7.csv``, ``alimtalk.csv``) are derived
+from two requirement documents. The project keeps its own copy of them as test data in
+``tests/data/seeds/`` (the tests read that copy, so a clone passes its tests alone):
 
 * ``lgt-mm7-result-codes.txt`` holds the LGT MM7 table twice: an annotated copy (tab separated,
   a leading ``TYPE`` column, a trailing Korean ``Mark`` explanation, a stray ``•`` line) and a
@@ -10,8 +11,9 @@ requirement documents kept beside the repository in ``../shared/seeds/``:
   section lines such as ``RESULT_CD1 (KKO result code) |`` and rows split across lines
   (``KKO_1001 | NoJsonBody ... |`` followed by ``Mediator | |``).
 
-Run ``python -m mm7client.codes.seedcheck ../shared/seeds`` to compare the package data with the
-seeds; it prints every difference and exits 1 if there is any.
+Run ``python tests/seedcheck.py tests/data/seeds`` (or any folder holding newer seed files) to
+compare the package data with the seeds; it prints every difference and exits 1 if there is any.
+This is a developer tool: it lives with the tests, not in the runtime package.
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+
+#: The project's own copy of the requirement tables (test data).
+SEED_COPY_DIR = Path(__file__).resolve().parent / "data" / "seeds"
 
 logger = logging.getLogger(__name__)
 
@@ -219,8 +224,8 @@ def parse_alimtalk_seed(text: str) -> list[AlimTalkSeedRow]:
 
 
 def package_text(name: str) -> str:
-    """The text of a data file shipped in this package."""
-    return resources.files(__package__ or "mm7client.codes").joinpath(name).read_text("utf-8")
+    """The text of a data file shipped in the ``mm7client.codes`` package."""
+    return resources.files("mm7client.codes").joinpath(name).read_text("utf-8")
 
 
 def read_csv_rows(text: str) -> list[dict[str, str]]:

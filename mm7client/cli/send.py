@@ -208,8 +208,10 @@ async def _embedded(
     args: argparse.Namespace, requests: list[SubmitRequest]
 ) -> tuple[list[SubmitResult], dict[str, list[StoredItem]], bool]:
     """Send through an embedded mock MMSC; returns results, reports by MessageID, timed out."""
+    from mm7client.cli.embedded import load_embedded_mmsc
     from mm7client.receiver import ReceiverServer, SqliteStore
-    from mockmmsc import MockMMSC, MockSettings
+
+    embedded_mmsc = load_embedded_mmsc()
 
     reports: dict[str, list[StoredItem]] = {}
     arrived = asyncio.Event()
@@ -224,33 +226,31 @@ async def _embedded(
         ReceiverServer(
             store, host="127.0.0.1", port=0, on_item=on_item, profile=args.profile
         ) as rx,
+        embedded_mmsc(profile=args.profile, report_url=rx.url) as mock,
     ):
-        settings = MockSettings(
-            host="127.0.0.1", port=0, profile=args.profile, time_scale=0.01, report_url=rx.url
-        )
-        async with MockMMSC(settings) as mock:
-            results = await _send_all(args, mock.url, requests, store.record_submit)
-            expected = {
-                r.message_id: len(q.recipients)
-                for q, r in zip(requests, results, strict=True)
-                if r.ok and r.message_id and q.delivery_report
-            }
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + args.report_timeout
-            while any(len(reports.get(m, [])) < n for m, n in expected.items()):
-                left = deadline - loop.time()
-                if left <= 0:
-                    return results, reports, True
-                arrived.clear()
-                try:
-                    await asyncio.wait_for(arrived.wait(), left)
-                except TimeoutError:
-                    continue
-            return results, reports, False
+        results = await _send_all(args, mock.url, requests, store.record_submit)
+        expected = {
+            r.message_id: len(q.recipients)
+            for q, r in zip(requests, results, strict=True)
+            if r.ok and r.message_id and q.delivery_report
+        }
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + args.report_timeout
+        while any(len(reports.get(m, [])) < n for m, n in expected.items()):
+            left = deadline - loop.time()
+            if left <= 0:
+                return results, reports, True
+            arrived.clear()
+            try:
+                await asyncio.wait_for(arrived.wait(), left)
+            except TimeoutError:
+                continue
+        return results, reports, False
 
 
 def run(args: argparse.Namespace) -> int:
     """Send, print, and return the exit status (see the module documentation)."""
+    from mm7client.cli.embedded import EmbeddedMMSCError
     from mm7client.errors import ValidationError
 
     embedded = not args.url
@@ -271,7 +271,7 @@ def run(args: argparse.Namespace) -> int:
             results, reports, timed_out = asyncio.run(_embedded(args, requests))
         else:
             results = asyncio.run(_send_all(args, args.url, requests, None))
-    except (OSError, ValidationError, ValueError) as exc:
+    except (OSError, ValidationError, ValueError, EmbeddedMMSCError) as exc:
         sys.stderr.write(f"mm7 send: {exc}\n")
         return EXIT_INVALID
     status = EXIT_OK

@@ -1,7 +1,8 @@
 # Two commands for a fresh machine:
 #   make run    send one MMS to an embedded mock MMSC and print the normalized results
 #   make test   run the test suite
-# Each creates the virtual environment in .venv and installs the project first.
+# Each creates the virtual environment in .venv and installs what it needs first: `make run` the
+# runtime package alone (fast), `make test` the test extras too.
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -9,12 +10,22 @@ BIN := $(VENV)/bin
 
 .PHONY: run test lint bench clean browser-deps
 
-$(BIN)/.installed: pyproject.toml
+PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
+
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+
+# The runtime package alone: what `make run` needs.
+$(BIN)/.installed-runtime: pyproject.toml | $(BIN)/python
+	$(PIP) -e .
 	touch $@
 
-run: $(BIN)/.installed
+# The project with its test and lint tools.
+$(BIN)/.installed: pyproject.toml | $(BIN)/python
+	$(PIP) -e '.[test]'
+	touch $@ $(BIN)/.installed-runtime
+
+run: $(BIN)/.installed-runtime
 	$(BIN)/mm7 send --to 01012345678 --subject "안녕하세요" --text "MM7 toolkit 예제 메시지입니다."
 
 # The browser tests drive Debian's chromium (never a downloaded browser) and need CJK fonts to

@@ -1,0 +1,48 @@
+"""The aiohttp side of :mod:`mm7client.server`: reading a request body under a
+:class:`~mm7client.server.BodyPolicy`.
+
+Kept apart so that ``import mm7client.server`` loads no aiohttp; the receiver and the mock (and
+the mock's admin API) read their bodies through :func:`read_body`.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from mm7client.server import BodyPolicy, Refusal
+
+__all__ = ["RequestRefused", "read_body"]
+
+
+class RequestRefused(Exception):
+    """A request refused while reading it; :attr:`refusal` says what to answer."""
+
+    def __init__(self, refusal: Refusal) -> None:
+        self.refusal = refusal
+        super().__init__(refusal.reason)
+
+
+async def read_body(request: web.Request, policy: BodyPolicy) -> bytes:
+    """The whole body of ``request``, refused (:class:`RequestRefused`) from its
+    Content-Length before reading, as soon as it grows past ``policy.max_bytes`` (chunked or
+    lying about its length), or when it ends short of its Content-Length."""
+    declared = request.content_length
+    refusal = policy.check_declared(declared)
+    if refusal is not None:
+        raise RequestRefused(refusal)
+    stream = request.content
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        chunk = await stream.readany()
+        if not chunk:
+            break
+        size += len(chunk)
+        refusal = policy.check_read(size)
+        if refusal is not None:
+            raise RequestRefused(refusal)
+        chunks.append(chunk)
+    refusal = policy.check_complete(declared, size)
+    if refusal is not None:
+        raise RequestRefused(refusal)
+    return b"".join(chunks)

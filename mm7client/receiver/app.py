@@ -17,14 +17,18 @@ peer not in the IP allow-list          403         4007 Service denied
 missing / wrong HTTP Basic credentials 401         4001 Improper identification
 Content-Type not XML or multipart (*)  415         2007 Message format corrupt
 body larger than the limit             413         2007 Message format corrupt
+body shorter than its Content-Length   400         2007 Message format corrupt
 unreadable MIME / XML, XML bombs       500         2007 (from ``ParseError.status_code``)
 missing mandatory element              500         4004 Validation error
 not a request a VASP receives          500         4003 Unsupported operation
-the store failed                       500         3000 Server error
+the store failed                       500         3000 Server Error
 =====================================  ==========  =====================================
 
 (*) a missing Content-Type or ``application/octet-stream`` is accepted: the codec finds the
 envelope (or the MIME boundary from the body's first line) itself.
+
+The checks, the StatusTexts and the fault bodies are the server side shared with the mock
+(:mod:`mm7client.server`); an empty Basic user or password is refused when configured.
 
 Mount it in your own application with ``app.add_subapp("/mm7/", create_receiver_app(store))``.
 """
@@ -32,9 +36,6 @@ Mount it in your own application with ``app.add_subapp("/mm7/", create_receiver_
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
-import hmac
 import ipaddress
 import logging
 from collections.abc import Awaitable, Callable, Iterable
@@ -43,7 +44,6 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from mm7client.codec import Limits, decode, encode
-from mm7client.codec.mime import parse_content_type
 from mm7client.errors import ParseError
 from mm7client.model import (
     DeliverRequest,
@@ -54,11 +54,19 @@ from mm7client.model import (
     ReadReplyRequest,
     ReadReplyResponse,
     Response,
-    SoapFault,
     Status,
 )
 from mm7client.profiles import LGT, CarrierProfile, get_profile
 from mm7client.receiver.store import AddResult, ReceiverStore, StoredItem
+from mm7client.server import (
+    BodyPolicy,
+    Refusal,
+    check_basic_auth,
+    check_media_type,
+    parse_error_refusal,
+    refusal_answer,
+)
+from mm7client.server_aiohttp import RequestRefused, read_body
 
 __all__ = ["ItemCallback", "ReceiverConfig", "create_receiver_app", "receiver_config_key"]
 
@@ -70,23 +78,7 @@ ItemCallback = Callable[[StoredItem], Awaitable[object]]
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
-_ACCEPTED_MEDIA = frozenset(
-    {"text/xml", "application/xml", "application/soap+xml", "multipart/related", "multipart/mixed"}
-)
-#: Labels some HTTP stacks put on any body: treated like a missing Content-Type (sniffed).
-_UNSPECIFIED_MEDIA = frozenset({"application/octet-stream"})
-_STATUS_TEXT = {
-    1000: "Success",
-    2000: "Client error",
-    2007: "Message format corrupt",
-    3000: "Server error",
-    4001: "Improper identification",
-    4003: "Unsupported operation",
-    4004: "Validation error",
-    4007: "Service denied",
-}
 _PREVIEW_BYTES = 256
-_READ_CHUNK = 64 * 1024
 
 
 @dataclass(slots=True)
@@ -100,6 +92,11 @@ class ReceiverConfig:
     limits: Limits = field(default_factory=Limits)
     on_item: ItemCallback | None = None
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    @property
+    def body_policy(self) -> BodyPolicy:
+        """The HTTP body bound (``limits.max_body_bytes``; 413 with 2007 beyond it)."""
+        return BodyPolicy(self.limits.max_body_bytes)
 
 
 receiver_config_key = web.AppKey("mm7_receiver_config", ReceiverConfig)
@@ -145,6 +142,10 @@ def create_receiver_app(
             ``True`` to mark the item handled.
         profile: carrier profile (or its name) the answers are encoded in (default LGT).
     """
+    if basic_auth is not None and not all(basic_auth):
+        raise ValueError(
+            f"basic_auth for user {basic_auth[0]!r}: the user and the password must not be empty"
+        )
     config = ReceiverConfig(
         store=store,
         profile=get_profile(profile),
@@ -171,45 +172,23 @@ async def _drain_callbacks(app: web.Application) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-class _Refused(Exception):
-    """A request answered with a fault before anything was stored."""
-
-    def __init__(
-        self,
-        http_status: int,
-        status_code: int,
-        reason: str,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        self.http_status = http_status
-        self.status_code = status_code
-        self.reason = reason
-        self.headers = headers or {}
-        super().__init__(reason)
+def _refuse(refusal: Refusal | None) -> None:
+    if refusal is not None:
+        raise RequestRefused(refusal)
 
 
 def _fault_response(
-    config: ReceiverConfig,
-    http_status: int,
-    status_code: int,
-    reason: str,
-    *,
-    transaction_id: str | None = None,
-    headers: dict[str, str] | None = None,
+    config: ReceiverConfig, refusal: Refusal, *, transaction_id: str | None = None
 ) -> web.Response:
-    fault = SoapFault(
-        transaction_id=transaction_id,
-        fault_code="Server" if 3000 <= status_code < 4000 else "Client",
-        fault_string=reason[:500],
+    # the receiver is the VASP: a VASPErrorRsp, with the reason as the faultstring too
+    answer = refusal_answer(
+        refusal,
+        profile=config.profile,
         detail_kind="VASPErrorRsp",
-        status=Status.of(status_code, _STATUS_TEXT.get(status_code, "Error"), reason[:500]),
+        transaction_id=transaction_id,
+        reason_as_fault_string=True,
     )
-    encoded = encode(fault, config.profile)
-    return web.Response(
-        status=http_status,
-        body=encoded.body,
-        headers={"Content-Type": encoded.content_type, **(headers or {})},
-    )
+    return web.Response(status=answer.http_status, body=answer.body, headers=answer.headers)
 
 
 def _preview(body: bytes) -> str:
@@ -224,54 +203,11 @@ def _check_peer(config: ReceiverConfig, request: web.Request) -> None:
     try:
         address = ipaddress.ip_address(peer or "")
     except ValueError:
-        raise _Refused(403, 4007, f"peer address {peer!r} is not allowed") from None
+        raise RequestRefused(Refusal(403, 4007, f"peer address {peer!r} is not allowed")) from None
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
     if not any(address in network for network in config.allow_networks):
-        raise _Refused(403, 4007, f"peer address {peer} is not allowed")
-
-
-def _check_auth(config: ReceiverConfig, request: web.Request) -> None:
-    if config.basic_auth is None:
-        return
-    challenge = {"WWW-Authenticate": 'Basic realm="mm7-receiver"'}
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "basic" or not token:
-        raise _Refused(401, 4001, "HTTP Basic credentials required", challenge)
-    try:
-        user, sep, password = (
-            base64.b64decode(token.strip(), validate=True).decode("utf-8").partition(":")
-        )
-    except (binascii.Error, UnicodeDecodeError):
-        raise _Refused(401, 4001, "malformed HTTP Basic credentials", challenge) from None
-    want_user, want_password = config.basic_auth
-    user_ok = hmac.compare_digest(user.encode(), want_user.encode())
-    password_ok = hmac.compare_digest(password.encode(), want_password.encode())
-    if not (sep and user_ok and password_ok):
-        raise _Refused(401, 4001, f"wrong HTTP Basic credentials for user {user!r}", challenge)
-
-
-def _check_content_type(content_type: str | None) -> None:
-    if not content_type:
-        return  # lenient: the codec finds the envelope or the MIME boundary itself
-    media, _ = parse_content_type(content_type)
-    if media not in _ACCEPTED_MEDIA and media not in _UNSPECIFIED_MEDIA:
-        raise _Refused(415, 2007, f"Content-Type {content_type!r} is not XML or multipart/related")
-
-
-async def _read_body(request: web.Request, limit: int) -> bytes:
-    declared = request.content_length
-    if declared is not None and declared > limit:
-        raise _Refused(413, 2007, f"body of {declared} bytes exceeds the limit of {limit} bytes")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.content.iter_chunked(_READ_CHUNK):
-        size += len(chunk)
-        if size > limit:
-            raise _Refused(413, 2007, f"body of more than {limit} bytes exceeds the limit")
-        chunks.append(chunk)
-    return b"".join(chunks)
+        raise RequestRefused(Refusal(403, 4007, f"peer address {peer} is not allowed"))
 
 
 def _answer(message: MM7Message) -> Response:
@@ -291,7 +227,7 @@ async def handle_request(request: web.Request) -> web.StreamResponse:
         return await _handle(config, request)
     except Exception:
         log.exception("unexpected failure handling an MM7 request from %s", request.remote)
-        return _fault_response(config, 500, 3000, "internal error in the receiver")
+        return _fault_response(config, Refusal(500, 3000, "internal error in the receiver"))
 
 
 async def _handle(config: ReceiverConfig, request: web.Request) -> web.StreamResponse:
@@ -299,21 +235,26 @@ async def _handle(config: ReceiverConfig, request: web.Request) -> web.StreamRes
     body = b""
     try:
         _check_peer(config, request)
-        _check_auth(config, request)
-        _check_content_type(content_type)
-        body = await _read_body(request, config.limits.max_body_bytes)
+        if config.basic_auth is not None:
+            authorization = request.headers.get("Authorization")
+            _refuse(check_basic_auth(authorization, config.basic_auth, realm="mm7-receiver"))
+        _refuse(check_media_type(content_type))
+        body = await read_body(request, config.body_policy)
         try:
             message = await asyncio.to_thread(decode, body, content_type, config.limits)
         except ParseError as exc:
-            raise _Refused(500, exc.status_code, f"unreadable MM7 request: {exc}") from None
+            raise RequestRefused(parse_error_refusal(exc)) from None
         if not isinstance(message, DeliveryReportRequest | DeliverRequest | ReadReplyRequest):
-            raise _Refused(
-                500,
-                4003,
-                f"{type(message).__name__} is not a request a VASP receives "
-                "(expected DeliveryReportReq, DeliverReq or ReadReplyReq)",
+            raise RequestRefused(
+                Refusal(
+                    500,
+                    4003,
+                    f"{type(message).__name__} is not a request a VASP receives "
+                    "(expected DeliveryReportReq, DeliverReq or ReadReplyReq)",
+                )
             )
-    except _Refused as refused:
+    except RequestRefused as exc:
+        refused = exc.refusal
         log.warning(
             "refused MM7 request from %s: %s (HTTP %d, status %d; Content-Type %r, "
             "Content-Length %s, body %s)",
@@ -325,13 +266,7 @@ async def _handle(config: ReceiverConfig, request: web.Request) -> web.StreamRes
             request.content_length,
             _preview(body),
         )
-        return _fault_response(
-            config,
-            refused.http_status,
-            refused.status_code,
-            refused.reason,
-            headers=refused.headers,
-        )
+        return _fault_response(config, refused)
     try:
         result = await config.store.add(message, raw_body=body, content_type=content_type)
     except Exception:
@@ -343,9 +278,7 @@ async def _handle(config: ReceiverConfig, request: web.Request) -> web.StreamRes
         )
         return _fault_response(
             config,
-            500,
-            3000,
-            "the receiver could not store the request; resend it later",
+            Refusal(500, 3000, "the receiver could not store the request; resend it later"),
             transaction_id=message.transaction_id,
         )
     item = result.item

@@ -264,3 +264,11 @@ async def test_logs_say_what_was_stored(
         encoded = encode(report(message_id="LOGGED"), LGT)
         await post(http, rx.url, encoded.body, encoded.content_type)
     assert "stored delivery_report #1 message_id=LOGGED" in caplog.text
+
+
+@pytest.mark.parametrize("pair", [("", "secret"), ("vasp", "")])
+def test_an_empty_basic_user_or_password_is_refused_when_configured(
+    pair: tuple[str, str],
+) -> None:
+    with pytest.raises(ValueError, match="must not be empty"):
+        create_receiver_app(SqliteStore(":memory:"), basic_auth=pair)

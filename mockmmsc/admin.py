@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from mm7client.server import BodyPolicy
+from mm7client.server_aiohttp import RequestRefused, read_body
 from mockmmsc.faults import FAULT_KINDS, Fault
 from mockmmsc.settings import SettingsError
 
@@ -24,6 +26,7 @@ __all__ = ["MAX_ADMIN_BODY", "MAX_JSON_DEPTH", "OPENAPI", "setup"]
 
 #: Largest JSON body accepted by the admin API.
 MAX_ADMIN_BODY = 256 * 1024
+_ADMIN_BODY = BodyPolicy(MAX_ADMIN_BODY)
 #: Deepest nesting of arrays and objects accepted in a JSON body.
 MAX_JSON_DEPTH = 32
 _MAX_LIMIT = 1000
@@ -71,14 +74,10 @@ def _json_errors(handler: Handler) -> Handler:
 
 
 async def _json_body(request: web.Request) -> Any:
-    length = request.content_length
-    if length is not None and length > MAX_ADMIN_BODY:
-        raise ApiError(413, f"body of {length} bytes exceeds the limit of {MAX_ADMIN_BODY}")
-    data = bytearray()
-    async for chunk in request.content.iter_chunked(65536):
-        data.extend(chunk)
-        if len(data) > MAX_ADMIN_BODY:
-            raise ApiError(413, f"body exceeds the limit of {MAX_ADMIN_BODY} bytes")
+    try:
+        data = await read_body(request, _ADMIN_BODY)
+    except RequestRefused as exc:
+        raise ApiError(exc.refusal.http_status, exc.refusal.reason) from None
     if not data.strip():
         raise ApiError(400, "expected a JSON body")
     depth = _json_depth(data)

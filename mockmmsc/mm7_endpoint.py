@@ -6,7 +6,8 @@ refuses); the whole message is decoded when something first reads it, or before 
 
 Decisions, in order, for a SubmitReq (CancelReq / ReplaceReq skip KisaOrigCode and overload):
 
-1. HTTP Basic auth when ``basic_auth`` is set -> HTTP 401 without it.
+1. HTTP Basic auth when ``basic_auth`` is set -> HTTP 401 without it (compared in constant
+   time; an empty user or password never matches).
 2. Body over ``max_body_bytes`` -> HTTP 413 with a SOAP Fault (RSErrorRsp 2004 "Multimedia
    content refused,"), refused from Content-Length before reading, or as soon as a body without
    Content-Length grows past the limit. (Without reading the body there is no TransactionID to
@@ -30,8 +31,6 @@ built above and on the reports it schedules.
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import dataclasses
 import itertools
 import logging
@@ -49,20 +48,27 @@ from mm7client.codec import (
     PreparedResponse,
     RequestSummary,
     decode,
-    encode,
     summarize_request,
 )
-from mm7client.codes import normalize_submit_status
-from mm7client.errors import BodyTooLargeError, MM7Error, ParseError
+from mm7client.errors import MM7Error, ParseError
 from mm7client.model import (
     CancelResponse,
     MM7Message,
     ReplaceResponse,
     Response,
-    SoapFault,
     Status,
     SubmitResponse,
 )
+from mm7client.server import (
+    BodyPolicy,
+    check_media_type,
+    credentials_match,
+    fault_answer,
+    parse_basic_auth,
+    parse_error_refusal,
+    status_text,
+)
+from mm7client.server_aiohttp import RequestRefused, read_body
 from mockmmsc.faults import Fault, FaultBook, HoldRegistry, html_error_page, malform
 from mockmmsc.scenarios import DEFAULT_REPORT, Action, magic_report, magic_status
 from mockmmsc.store import HttpHead, ReceivedRequest, ReportRecord
@@ -96,22 +102,7 @@ STATUS_ACCOUNT_EXPIRED = 6025
 STATUS_TPS = 7103
 
 _KISA = re.compile(r"\d{9}")
-_XML_OR_MULTIPART = frozenset(
-    {"text/xml", "application/xml", "application/soap+xml", "multipart/related", "multipart/mixed"}
-)
-_UNSPECIFIED_MEDIA = frozenset({"application/octet-stream", ""})
 _OPERATIONS = frozenset({"SubmitReq", "CancelReq", "ReplaceReq"})
-_TEXTS: dict[int, str] = {}
-
-
-def status_text(code: int) -> str:
-    """LGT's StatusText for ``code`` (the code table's resultMessage column)."""
-    text = _TEXTS.get(code)
-    if text is None:
-        text = normalize_submit_status(code).result_message
-        if len(_TEXTS) < 10_000:
-            _TEXTS[code] = text
-    return text
 
 
 @dataclass(slots=True)
@@ -132,6 +123,7 @@ class MM7Endpoint:
         self.settings = mock.settings
         self.profile = mock.profile
         self.limits = Limits(max_body_bytes=self.settings.max_body_bytes)
+        self.body_policy = BodyPolicy(self.settings.max_body_bytes, status_code=STATUS_TOO_LARGE)
         self._ids = itertools.count(1)
         self._id_prefix = os.urandom(2).hex().upper()
         self._stamp_second = -1
@@ -176,19 +168,16 @@ class MM7Endpoint:
     def _fault(
         self, code: int, detail: str, transaction_id: str | None, http_status: int = 500
     ) -> web.Response:
-        fault = SoapFault(
-            transaction_id=transaction_id,
-            fault_code="Server" if 3000 <= code < 4000 else "Client",
-            fault_string=status_text(code),
+        answer = fault_answer(
+            code,
+            detail,
+            profile=self.profile,
             detail_kind="RSErrorRsp",
-            status=Status.of(code, status_text(code), detail[:300] or None),
+            http_status=http_status,
+            transaction_id=transaction_id,
+            headers={"SOAPAction": '""'},
         )
-        encoded = encode(fault, self.profile)
-        return web.Response(
-            body=encoded.body,
-            status=http_status,
-            headers={"Content-Type": encoded.content_type, "SOAPAction": '""'},
-        )
+        return web.Response(body=answer.body, status=http_status, headers=answer.headers)
 
     def _rejected_unread(
         self, request: web.Request, code: int, detail: str, http_status: int
@@ -256,31 +245,17 @@ class MM7Endpoint:
                 text="HTTP Basic authentication required\n",
                 headers={"WWW-Authenticate": 'Basic realm="mockmmsc"'},
             )
-        length = request.content_length
-        if length is not None and length > settings.max_body_bytes:
+        refusal = self.body_policy.check_declared(request.content_length)
+        if refusal is None:
+            refusal = check_media_type(request.headers.get("Content-Type"))
+        if refusal is None:
+            try:
+                body = await read_body(request, self.body_policy)
+            except RequestRefused as exc:
+                refusal = exc.refusal
+        if refusal is not None:
             return self._rejected_unread(
-                request,
-                STATUS_TOO_LARGE,
-                f"body of {length} bytes exceeds the limit of {settings.max_body_bytes} bytes",
-                413,
-            )
-        media = request.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
-        if media not in _XML_OR_MULTIPART and media not in _UNSPECIFIED_MEDIA:
-            return self._rejected_unread(
-                request,
-                STATUS_CORRUPT,
-                f"Content-Type {request.headers.get('Content-Type', '')[:100]!r} is not XML or "
-                "multipart/related",
-                415,
-            )
-        try:
-            body = await request.read()
-        except web.HTTPRequestEntityTooLarge:
-            return self._rejected_unread(
-                request,
-                STATUS_TOO_LARGE,
-                f"body exceeds the limit of {settings.max_body_bytes} bytes",
-                413,
+                request, refusal.status_code, refusal.reason, refusal.http_status
             )
         content_type = request.headers.get("Content-Type", "")
         message: MM7Message | None = None
@@ -291,7 +266,7 @@ class MM7Endpoint:
             if settings.check_content:
                 message = decode(body, content_type, self.limits)
         except ParseError as exc:
-            code = STATUS_TOO_LARGE if isinstance(exc, BodyTooLargeError) else exc.status_code
+            code = parse_error_refusal(exc, too_large_code=STATUS_TOO_LARGE).status_code
             log.info("undecodable MM7 request (%d): %s", code, exc)
             self._record_failure(request, body, "invalid", code, 500, str(exc))
             return self._fault(code, str(exc), None)
@@ -314,7 +289,7 @@ class MM7Endpoint:
     def _basic_auth_ok(self, request: web.Request) -> bool:
         expected = self.settings.basic_auth
         credentials = _basic_credentials(request)
-        return expected is not None and credentials == expected
+        return expected is not None and credentials_match(credentials, expected)
 
     def _decide(
         self, request: web.Request, envelope: RequestSummary, item: ReceivedRequest
@@ -614,13 +589,4 @@ def uuid_hex() -> str:
 
 
 def _basic_credentials(request: web.Request) -> tuple[str, str] | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "basic" or not value:
-        return None
-    try:
-        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8", "replace")
-    except (binascii.Error, ValueError):
-        return None
-    user, sep, password = decoded.partition(":")
-    return (user, password) if sep else None
+    return parse_basic_auth(request.headers.get("Authorization"))

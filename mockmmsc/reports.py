@@ -4,7 +4,8 @@ A report is written to the store (and sqlite, when configured) *before* its firs
 updated after every answer. It is acknowledged only by a DeliveryReportRsp with StatusCode 1000
 (or an empty HTTP 200, which LGT peers send, when ``accept_empty_200`` is on). Anything else
 - another status, a SOAP fault, an HTTP error, a timeout, a refused connection - is retried
-after ``report_retry_base * 2**(attempt-1)`` seconds (capped, scaled by the time scale).
+after ``report_retry_base * 2**(attempt-1)`` seconds (capped, scaled by the time scale: the
+client's :meth:`~mm7client.throttle.RetryPolicy.backoff` without jitter).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from mm7client.codec import Limits, decode, encode
 from mm7client.errors import MM7Error
 from mm7client.model import Address, DeliveryReportRequest, DeliveryReportResponse
 from mm7client.profiles import CarrierProfile
+from mm7client.throttle import RetryPolicy
 from mockmmsc.settings import MockSettings
 from mockmmsc.store import ReportDatabase, ReportRecord, Store
 
@@ -123,8 +125,14 @@ class ReportDispatcher:
         return count
 
     def _backoff(self, attempts: int) -> float:
-        seconds = self.settings.report_retry_base * (2 ** max(0, attempts - 1))
-        return self.settings.scaled(min(seconds, self.settings.report_retry_max))
+        # the client's backoff, without jitter (settings may change between attempts; a
+        # negative setting waits no time, as it always did)
+        policy = RetryPolicy(
+            base_delay=max(0.0, self.settings.report_retry_base),
+            max_delay=max(0.0, self.settings.report_retry_max),
+            jitter=0.0,
+        )
+        return self.settings.scaled(policy.backoff(attempts))
 
     async def _run(self, record: ReportRecord, delay: float) -> None:
         if delay > 0:

@@ -17,7 +17,14 @@ LIBRARY = Path(__file__).resolve().parents[2] / "mm7client"
 
 @pytest.mark.parametrize(
     "module",
-    ["mm7client", "mm7client.codec", "mm7client.model", "mm7client.profiles", "mm7client.codes"],
+    [
+        "mm7client",
+        "mm7client.codec",
+        "mm7client.model",
+        "mm7client.profiles",
+        "mm7client.codes",
+        "mm7client.server",
+    ],
 )
 def test_pure_core_loads_no_http_stack(module: str) -> None:
     code = (

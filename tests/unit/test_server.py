@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import base64
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-import mm7client
 from mm7client.codec import decode
 from mm7client.codes import normalize_submit_status
 from mm7client.errors import BodyTooLargeError, ParseError
@@ -32,22 +28,6 @@ from mm7client.server import (
 
 def basic(user: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
-
-
-def test_importing_the_server_module_loads_no_aiohttp() -> None:
-    # The package __init__ is bypassed (it still imports the client today): only the module
-    # and what it imports are loaded.
-    package_dir = str(Path(mm7client.__file__).parent)
-    script = (
-        "import sys, types\n"
-        "package = types.ModuleType('mm7client')\n"
-        f"package.__path__ = [{package_dir!r}]\n"
-        "sys.modules['mm7client'] = package\n"
-        "import mm7client.server\n"
-        "assert 'aiohttp' not in sys.modules, sorted(m for m in sys.modules if 'aiohttp' in m)\n"
-    )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
 
 
 # -- media types ------------------------------------------------------------------------------

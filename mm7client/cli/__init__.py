@@ -18,12 +18,31 @@ __all__ = ["build_parser", "main"]
 _SUBCOMMANDS = ("send", "codes", "receive")
 
 
+def _version() -> str:
+    """The installed distribution's version (the package's own when not installed)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("mm7toolkit")
+    except PackageNotFoundError:
+        from mm7client import __version__
+
+        return __version__
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``mm7`` argument parser with every available sub-command."""
     parser = argparse.ArgumentParser(
         prog="mm7", description="MM7 toolkit: send MMS, look up result codes, receive reports."
     )
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="more logging (-v info, -vv debug) [default: warnings only]",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in _SUBCOMMANDS:
         try:

@@ -29,14 +29,17 @@ def add_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
         "MMStatus values, transport failures, Alim Talk codes.",
     )
     parser.add_argument("codes", nargs="+", metavar="CODE", help="e.g. 4030, Retrieved, KKO_3018")
-    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.add_argument(
-        "--table", choices=_TABLES, default="all", help="which table to search (default: all)"
+        "--json", action="store_true", help="print JSON instead of text [default: text]"
+    )
+    parser.add_argument(
+        "--table", choices=_TABLES, default="all", help="which table to search [default all]"
     )
     parser.add_argument(
         "--mapping",
         metavar="FILE",
-        help="CSV mapping file overriding or extending the LGT table (same columns)",
+        help="CSV mapping file overriding or extending the LGT table (same columns) "
+        "[default: none, the shipped table]",
     )
     parser.set_defaults(func=run)
 

@@ -30,52 +30,66 @@ __all__ = ["add_parser", "main", "run"]
 
 def add_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
     """Register the ``receive`` sub-command on ``subparsers``."""
-    env = os.environ.get
+    from mm7client.cli.options import add_env_option, with_default
+
     parser = subparsers.add_parser(
         "receive",
         help="receive delivery reports, MO messages and read replies into a store",
         description="Accept DeliveryReportReq, DeliverReq and ReadReplyReq, store each durably "
         "in a sqlite file, then acknowledge it. Runs until SIGINT or SIGTERM.",
     )
-    parser.add_argument(
-        "--host", default=env("MM7_RECEIVER_HOST", "127.0.0.1"), help="default 127.0.0.1"
+    add_env_option(
+        parser, "--host", env="MM7_RECEIVER_HOST", default="127.0.0.1", help="listen address"
     )
-    parser.add_argument(
+    add_env_option(
+        parser,
         "--port",
+        env="MM7_RECEIVER_PORT",
         type=int,
-        default=int(env("MM7_RECEIVER_PORT", "8080")),
-        help="TCP port, 0 for a free one (default 8080)",
+        default=8080,
+        help="TCP port, 0 for a free one",
     )
-    parser.add_argument(
+    add_env_option(
+        parser,
         "--store",
-        default=env("MM7_RECEIVER_STORE", "mm7-receiver.sqlite"),
+        env="MM7_RECEIVER_STORE",
+        default="mm7-receiver.sqlite",
         metavar="FILE",
-        help="sqlite file (default mm7-receiver.sqlite)",
+        help="sqlite file",
     )
-    parser.add_argument("--path", default="/", help="URL path accepting POSTs (default /)")
-    parser.add_argument("--profile", default="lgt", help="profile of the answers (default lgt)")
-    parser.add_argument("--user", default=env("MM7_RECEIVER_USER"), help="HTTP Basic user")
     parser.add_argument(
-        "--password", default=env("MM7_RECEIVER_PASSWORD"), help="HTTP Basic password"
+        "--path", default="/", help=with_default("URL path accepting POSTs", default="/")
     )
+    parser.add_argument(
+        "--profile", default="lgt", help=with_default("profile of the answers", default="lgt")
+    )
+    add_env_option(parser, "--user", env="MM7_RECEIVER_USER", help="HTTP Basic user")
+    add_env_option(parser, "--password", env="MM7_RECEIVER_PASSWORD", help="HTTP Basic password")
     parser.add_argument(
         "--allow-ip",
         action="append",
         default=None,
         metavar="NET",
-        help="address or network allowed to post (repeatable; default: everyone)",
+        help=with_default(
+            "address or network allowed to post (repeatable)",
+            env="MM7_RECEIVER_ALLOW_IPS",
+            default="everyone",
+        )
+        + " (the variable is comma-separated)",
     )
     parser.add_argument(
         "--max-body-bytes",
         type=int,
         default=Limits().max_body_bytes,
-        help="largest accepted body (default %(default)s)",
+        help=with_default("largest accepted body", default=Limits().max_body_bytes),
     )
     parser.add_argument(
         "--synchronous",
         choices=("FULL", "NORMAL", "EXTRA"),
         default="FULL",
-        help="sqlite durability: FULL survives power loss, NORMAL a process crash",
+        help=with_default(
+            "sqlite durability: FULL survives power loss, NORMAL a process crash", default="FULL"
+        ),
     )
     parser.set_defaults(func=run)
 

@@ -1,4 +1,4 @@
-"""``mm7 send``: send one MMS and print the normalized result.
+"""``mm7 send``: send one MMS (or one per row of a file) and print the normalized result.
 
 With ``--url`` it sends to that MMSC. Without, it starts an embedded mock MMSC and a receiver on
 127.0.0.1 (free ports), sends to the mock, waits for the delivery report to be received and
@@ -7,22 +7,28 @@ stored, and prints both results - a demonstration that needs nothing else::
     mm7 send --to 01012345678 --subject 안녕하세요 --text "MM7 예제 메시지입니다."
     mm7 send --url https://mmsc.example/mm7 --to 01012345678 --text hi --image logo.jpg --json
 
-Options fall back to environment variables: ``MM7_URL``, ``MM7_VASP_ID``, ``MM7_VAS_ID``,
-``MM7_KISA_CODE``, ``MM7_CALLBACK``, ``MM7_USER``, ``MM7_PASSWORD``.
+With ``--csv`` or ``--jsonl`` it sends one message per row (:mod:`mm7client.cli.bulk`).
 
-Exit status: 0 accepted (and, when waited for, delivered); 1 a final failure (submit or report);
-2 invalid input (nothing was sent); 3 no delivery report within ``--report-timeout``.
+Options fall back to environment variables (``--help`` lists each one and its default):
+``MM7_URL``, ``MM7_PROFILE``, ``MM7_VASP_ID``, ``MM7_VAS_ID``, ``MM7_KISA_CODE``,
+``MM7_CALLBACK``, ``MM7_USER``, ``MM7_PASSWORD``, ``MM7_CA_FILE``, ``MM7_TIMEOUT``,
+``MM7_PAUSE``, ``MM7_TPS``, ``MM7_CONCURRENCY``.
+
+Exit status: 0 accepted (and, when waited for, delivered); 1 a final failure (submit or report;
+bulk: any row not accepted); 2 invalid input (nothing was sent); 3 no delivery report within
+``--report-timeout``; 130 a bulk send stopped by Ctrl-C.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import logging
 import mimetypes
-import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,54 +49,188 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_INVALID = 2
 EXIT_NO_REPORT = 3
+EXIT_INTERRUPTED = 130
 
 
 def add_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
     """Register the ``send`` sub-command on ``subparsers``."""
-    env = os.environ.get
+    from mm7client.cli.options import add_env_option, with_default
+
     parser = subparsers.add_parser(
         "send",
-        help="send one MMS and print the normalized result",
+        help="send one MMS, or one per row of a CSV/JSONL file, and print the results",
         description="Send one MMS (SubmitReq) and print the normalized result. Without --url, "
         "start an embedded mock MMSC and receiver on 127.0.0.1, send to it and also wait for "
-        "and print the delivery report.",
-        epilog="Exit status: 0 success, 1 final failure, 2 invalid input, 3 no report in time.",
+        "and print the delivery report. With --csv or --jsonl, send one MMS per row (see "
+        "'Bulk sending' below).",
+        epilog="Exit status: 0 success, 1 final failure (any row), 2 invalid input (nothing "
+        "sent), 3 no report in time, 130 stopped by Ctrl-C. Bulk rows: columns to, subject, "
+        "text, image (';'-separated or repeated), vas_id, callback, kisa_code; the options "
+        "give what every row shares. --out streams one result per row and a rerun with the "
+        "same --out resumes without sending any row twice.",
+    )
+    add_env_option(
+        parser,
+        "--url",
+        env="MM7_URL",
+        help="MMSC MM7 endpoint",
+        shown_default="an embedded mock MMSC on 127.0.0.1",
     )
     parser.add_argument(
-        "--url", default=env("MM7_URL"), help="MMSC MM7 endpoint (default: embedded mock)"
+        "--to", action="append", metavar="NUMBER", help="recipient (repeatable; not with --csv)"
+    )
+    parser.add_argument("--subject", help="subject (bulk: of rows without one)")
+    parser.add_argument("--text", help="text part (bulk: of rows without one)")
+    parser.add_argument(
+        "--image",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="JPEG image (repeatable; bulk: of rows without one)",
     )
     parser.add_argument(
-        "--to", action="append", required=True, metavar="NUMBER", help="recipient (repeatable)"
+        "--file",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="any file part (repeatable; not with --csv)",
     )
-    parser.add_argument("--subject", help="subject")
-    parser.add_argument("--text", help="text part")
-    parser.add_argument(
-        "--image", action="append", default=[], metavar="FILE", help="JPEG image (repeatable)"
+    add_env_option(parser, "--profile", env="MM7_PROFILE", default="lgt", help="carrier profile")
+    demo = " (embedded mock: {})"
+    add_env_option(
+        parser,
+        "--vasp-id",
+        env="MM7_VASP_ID",
+        help="VASPID",
+        shown_default="none" + demo.format(DEMO_VASP_ID),
+    )
+    add_env_option(
+        parser,
+        "--vas-id",
+        env="MM7_VAS_ID",
+        help="VASID (bulk: of rows without a vas_id)",
+        shown_default="none" + demo.format(DEMO_VAS_ID),
+    )
+    add_env_option(
+        parser,
+        "--kisa-code",
+        env="MM7_KISA_CODE",
+        help="KisaOrigCode, 9 digits",
+        shown_default="none" + demo.format(DEMO_KISA_CODE),
+    )
+    add_env_option(
+        parser,
+        "--callback",
+        env="MM7_CALLBACK",
+        help="callback number",
+        shown_default="none" + demo.format(DEMO_CALLBACK),
+    )
+    add_env_option(parser, "--user", env="MM7_USER", help="HTTP Basic user")
+    add_env_option(parser, "--password", env="MM7_PASSWORD", help="HTTP Basic password")
+    add_env_option(
+        parser, "--ca-file", env="MM7_CA_FILE", help="PEM file of CA certificates to trust"
     )
     parser.add_argument(
-        "--file", action="append", default=[], metavar="FILE", help="any file part (repeatable)"
+        "--insecure",
+        action="store_true",
+        help="do not verify the TLS certificate (testing only) [default: verify]",
     )
-    parser.add_argument("--profile", default="lgt", help="carrier profile (default lgt)")
-    parser.add_argument("--vasp-id", default=env("MM7_VASP_ID"), help="VASPID")
-    parser.add_argument("--vas-id", default=env("MM7_VAS_ID"), help="VASID")
-    parser.add_argument("--kisa-code", default=env("MM7_KISA_CODE"), help="KisaOrigCode (9 digits)")
-    parser.add_argument("--callback", default=env("MM7_CALLBACK"), help="callback number")
-    parser.add_argument("--user", default=env("MM7_USER"), help="HTTP Basic user")
-    parser.add_argument("--password", default=env("MM7_PASSWORD"), help="HTTP Basic password")
-    parser.add_argument("--ca-file", help="PEM file of CA certificates to trust")
-    parser.add_argument(
-        "--insecure", action="store_true", help="do not verify the TLS certificate (testing only)"
+    add_env_option(
+        parser,
+        "--timeout",
+        env="MM7_TIMEOUT",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="seconds per HTTP request",
     )
-    parser.add_argument("--timeout", type=float, default=30.0, help="seconds per HTTP request")
-    parser.add_argument("--json", action="store_true", help="print JSON")
+    add_env_option(
+        parser,
+        "--pause",
+        env="MM7_PAUSE",
+        type=float,
+        metavar="SECONDS",
+        help="how long a VASID waits after 4030",
+        shown_default="the code table's, 60 s for LGT",
+    )
     parser.add_argument(
-        "--no-report", action="store_true", help="do not request (or wait for) a delivery report"
+        "--json", action="store_true", help="print JSON (bulk without --out: JSON lines)"
+    )
+    parser.add_argument(
+        "--no-report",
+        action="store_true",
+        help="do not request (or wait for) a delivery report [default: request one]",
     )
     parser.add_argument(
         "--report-timeout",
         type=float,
         default=10.0,
-        help="seconds to wait for the delivery report (embedded mock; default 10)",
+        metavar="SECONDS",
+        help=with_default("seconds to wait for the delivery report (embedded mock)", default=10),
+    )
+    bulk = parser.add_argument_group("bulk sending (one message per row)")
+    source = bulk.add_mutually_exclusive_group()
+    source.add_argument("--csv", metavar="FILE", help="CSV file with a header row ('-': stdin)")
+    source.add_argument("--jsonl", metavar="FILE", help="JSON object per line ('-': stdin)")
+    bulk.add_argument(
+        "--encoding",
+        default="utf-8-sig",
+        help=with_default("encoding of the input file (e.g. cp949)", default="utf-8-sig"),
+    )
+    bulk.add_argument(
+        "--out",
+        metavar="FILE",
+        help=with_default(
+            "result file, .csv or .jsonl: one line per row as it ends; rerunning with the same "
+            "file resumes",
+            default="results on stdout, no resume",
+        ),
+    )
+    add_env_option(
+        bulk,
+        "--tps",
+        env="MM7_TPS",
+        type=float,
+        metavar="N",
+        help="contracted TPS of each VASID: sends are paced to it",
+        shown_default="unlimited until the MMSC answers 7103",
+    )
+    add_env_option(
+        bulk,
+        "--concurrency",
+        env="MM7_CONCURRENCY",
+        type=int,
+        default=16,
+        metavar="N",
+        help="messages in flight at once",
+    )
+    bulk.add_argument(
+        "--resend-unknown",
+        action="store_true",
+        help="on resume, send again the rows whose outcome is unknown (possibly sent: at "
+        "least once instead of at most once) [default: do not]",
+    )
+    bulk.add_argument(
+        "--fsync",
+        action="store_true",
+        help="force the journal and result lines to disk before going on (survives a power "
+        "loss, not only a crash) [default: off]",
+    )
+    bulk.add_argument(
+        "--progress",
+        choices=("auto", "live", "plain", "off"),
+        default="auto",
+        help=with_default(
+            "live panel (needs rich), plain lines on stderr, or none",
+            default="auto: live on a terminal, else plain",
+        ),
+    )
+    bulk.add_argument(
+        "--progress-interval",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help=with_default("seconds between plain progress lines", default=5),
     )
     parser.set_defaults(func=run)
 
@@ -179,29 +319,52 @@ def _report_dict(item: StoredItem) -> dict[str, Any]:
     return data
 
 
+def client_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The MM7Client keyword arguments the command line gives (shared with bulk sending)."""
+    from mm7client.throttle import RetryPolicy
+
+    return {
+        "profile": args.profile,
+        "vasp_id": args.vasp_id,
+        "vas_id": args.vas_id,
+        "kisa_orig_code": args.kisa_code,
+        "callback": args.callback,
+        "username": args.user,
+        "password": args.password if args.user else None,
+        "verify_tls": not args.insecure,
+        "ca_file": args.ca_file,
+        "total_timeout": args.timeout,
+        "retry": RetryPolicy(pause_seconds=args.pause) if args.pause is not None else None,
+    }
+
+
 async def _send_all(
     args: argparse.Namespace,
     url: str,
     requests: list[SubmitRequest],
     on_result: Callable[[Any, SubmitResult], Any] | None,
 ) -> list[SubmitResult]:
+    from mm7client.cli.progress import PauseWatch, vas_views
     from mm7client.client import MM7Client
 
-    async with MM7Client(
-        url,
-        profile=args.profile,
-        vasp_id=args.vasp_id,
-        vas_id=args.vas_id,
-        kisa_orig_code=args.kisa_code,
-        callback=args.callback,
-        username=args.user,
-        password=args.password if args.user else None,
-        verify_tls=not args.insecure,
-        ca_file=args.ca_file,
-        total_timeout=args.timeout,
-        on_result=on_result,
-    ) as client:
-        return [await client.submit(request) for request in requests]
+    async with MM7Client(url, on_result=on_result, **client_options(args)) as client:
+        watch = PauseWatch(client.retry.max_throttled_resends)
+
+        async def say_pauses() -> None:
+            # a 4030 holds the message for a minute or more: say so instead of hanging silently
+            while True:
+                for line in watch.notices(vas_views(client)):
+                    sys.stderr.write(f"mm7 send: {line}\n")
+                    sys.stderr.flush()
+                await asyncio.sleep(0.1)
+
+        notices = asyncio.ensure_future(say_pauses())
+        try:
+            return [await client.submit(request) for request in requests]
+        finally:
+            notices.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await notices
 
 
 async def _embedded(
@@ -250,8 +413,6 @@ async def _embedded(
 
 def run(args: argparse.Namespace) -> int:
     """Send, print, and return the exit status (see the module documentation)."""
-    from mm7client.cli.embedded import EmbeddedMMSCError
-    from mm7client.errors import ValidationError
 
     embedded = not args.url
     if embedded:
@@ -262,6 +423,36 @@ def run(args: argparse.Namespace) -> int:
     if args.user and args.password is None:
         sys.stderr.write("mm7 send: --user needs --password (or MM7_PASSWORD)\n")
         return EXIT_INVALID
+    with _throttle_logs_shown_by_us(args):
+        if args.csv is not None or args.jsonl is not None:
+            from mm7client.cli.bulk import run_bulk
+
+            return run_bulk(args)
+        return _run_one(args, embedded)
+
+
+@contextlib.contextmanager
+def _throttle_logs_shown_by_us(args: argparse.Namespace) -> Iterator[None]:
+    """Without -v, the command says itself when a VASID pauses or slows down: no log twice."""
+    logger = logging.getLogger("mm7client.throttle")
+    level = logger.level
+    if not getattr(args, "verbose", 0):
+        logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _run_one(args: argparse.Namespace, embedded: bool) -> int:
+    """Send the ``--to`` message(s) and print the results."""
+    from mm7client.cli.embedded import EmbeddedMMSCError
+    from mm7client.cli.options import explain_missing
+    from mm7client.errors import ValidationError
+
+    if not args.to:
+        sys.stderr.write("mm7 send: give --to NUMBER, or --csv / --jsonl FILE\n")
+        return EXIT_INVALID
     try:
         parts = _parts(args)
         requests = _requests(args, parts)
@@ -271,7 +462,10 @@ def run(args: argparse.Namespace) -> int:
             results, reports, timed_out = asyncio.run(_embedded(args, requests))
         else:
             results = asyncio.run(_send_all(args, args.url, requests, None))
-    except (OSError, ValidationError, ValueError, EmbeddedMMSCError) as exc:
+    except ValidationError as exc:
+        sys.stderr.write(f"mm7 send: {explain_missing(exc)}\n")
+        return EXIT_INVALID
+    except (OSError, ValueError, EmbeddedMMSCError) as exc:
         sys.stderr.write(f"mm7 send: {exc}\n")
         return EXIT_INVALID
     status = EXIT_OK

@@ -77,23 +77,26 @@ def add_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
         shown_default="an embedded mock MMSC on 127.0.0.1",
     )
     parser.add_argument(
-        "--to", action="append", metavar="NUMBER", help="recipient (repeatable; not with --csv)"
+        "--to",
+        action="append",
+        metavar="NUMBER",
+        help=with_default("recipient (repeatable; not with --csv)", default="none"),
     )
-    parser.add_argument("--subject", help="subject (bulk: of rows without one)")
-    parser.add_argument("--text", help="text part (bulk: of rows without one)")
+    parser.add_argument("--subject", help=with_default("subject (bulk: of rows without one)"))
+    parser.add_argument("--text", help=with_default("text part (bulk: of rows without one)"))
     parser.add_argument(
         "--image",
         action="append",
         default=[],
         metavar="FILE",
-        help="JPEG image (repeatable; bulk: of rows without one)",
+        help=with_default("JPEG image (repeatable; bulk: of rows without one)"),
     )
     parser.add_argument(
         "--file",
         action="append",
         default=[],
         metavar="FILE",
-        help="any file part (repeatable; not with --csv)",
+        help=with_default("any file part (repeatable; not with --csv)"),
     )
     add_env_option(parser, "--profile", env="MM7_PROFILE", default="lgt", help="carrier profile")
     demo = " (embedded mock: {})"
@@ -154,7 +157,9 @@ def add_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
         shown_default="the code table's, 60 s for LGT",
     )
     parser.add_argument(
-        "--json", action="store_true", help="print JSON (bulk without --out: JSON lines)"
+        "--json",
+        action="store_true",
+        help="print JSON (bulk without --out: JSON lines) [default: text; bulk: CSV]",
     )
     parser.add_argument(
         "--no-report",
@@ -170,8 +175,16 @@ def add_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
     )
     bulk = parser.add_argument_group("bulk sending (one message per row)")
     source = bulk.add_mutually_exclusive_group()
-    source.add_argument("--csv", metavar="FILE", help="CSV file with a header row ('-': stdin)")
-    source.add_argument("--jsonl", metavar="FILE", help="JSON object per line ('-': stdin)")
+    source.add_argument(
+        "--csv",
+        metavar="FILE",
+        help=with_default("CSV file with a header row ('-': stdin)", default="none: one message"),
+    )
+    source.add_argument(
+        "--jsonl",
+        metavar="FILE",
+        help=with_default("a JSON object per line ('-': stdin)", default="none: one message"),
+    )
     bulk.add_argument(
         "--encoding",
         default="utf-8-sig",

@@ -401,22 +401,25 @@ def run_bulk(args: argparse.Namespace) -> int:
     job = BulkSend(args)
     try:
         job.prepare()
+        asyncio.run(_send_embedded(job) if not args.url else job.send(args.url))
     except UnicodeDecodeError as exc:
-        job.close()
         sys.stderr.write(
             f"mm7 send: {job.input_name}: not {args.encoding} text ({exc.reason} at byte "
             f"{exc.start}): give the file's encoding with --encoding, e.g. cp949\n"
         )
         return EXIT_INVALID
-    except (InputFileError, ResultFileError, InputMismatchError, OSError) as exc:
-        job.close()
+    except (
+        InputFileError,
+        ResultFileError,
+        InputMismatchError,
+        EmbeddedMMSCError,
+        OSError,
+    ) as exc:
         sys.stderr.write(f"mm7 send: {exc}\n")
         return EXIT_INVALID
-    try:
-        asyncio.run(_send_embedded(job) if not args.url else job.send(args.url))
-    except (InputFileError, InputMismatchError, EmbeddedMMSCError, OSError) as exc:
-        sys.stderr.write(f"mm7 send: {exc}\n")
-        return EXIT_INVALID
+    except KeyboardInterrupt:  # while reading the input, before any row was sent
+        sys.stderr.write("mm7 send: stopped before sending\n")
+        return EXIT_INTERRUPTED
     finally:
         job.close()
     status, text = job.summary()

@@ -309,7 +309,10 @@ class LiveDisplay:
 
         self.max_resends = max_resends
         self.console = Console(stderr=True)
-        self._live = Live(console=self.console, auto_refresh=False, transient=False)
+        # stdout stays the caller's: result lines may be going there (mm7 send --csv > out.csv)
+        self._live = Live(
+            console=self.console, auto_refresh=False, transient=False, redirect_stdout=False
+        )
         self._live.start()
 
     def _panel(self, progress: BulkProgress, views: list[VasView], now: float) -> Any:

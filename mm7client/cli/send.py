@@ -62,7 +62,7 @@ def add_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
         description="Send one MMS (SubmitReq) and print the normalized result. Without --url, "
         "start an embedded mock MMSC and receiver on 127.0.0.1, send to it and also wait for "
         "and print the delivery report. With --csv or --jsonl, send one MMS per row (see "
-        "'Bulk sending' below).",
+        "the bulk options below).",
         epilog="Exit status: 0 success, 1 final failure (any row), 2 invalid input (nothing "
         "sent), 3 no report in time, 130 stopped by Ctrl-C. Bulk rows: columns to, subject, "
         "text, image (';'-separated or repeated), vas_id, callback, kisa_code; the options "
@@ -426,7 +426,6 @@ async def _embedded(
 
 def run(args: argparse.Namespace) -> int:
     """Send, print, and return the exit status (see the module documentation)."""
-
     embedded = not args.url
     if embedded:
         args.vasp_id = args.vasp_id or DEMO_VASP_ID

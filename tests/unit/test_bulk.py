@@ -312,3 +312,25 @@ def test_plan_resume_marks_rows_in_flight_at_a_kill_as_possibly_sent() -> None:
     # at least once, on request
     again = plan_resume(rows, journal, resend_unknown=True)
     assert again.skip == {1, 2, 3}
+
+
+def test_with_fsync_every_line_is_forced_to_disk_and_reads_back(tmp_path: Path) -> None:
+    out = tmp_path / "results.jsonl"
+    with ResultWriter(out, fsync=True) as writer:
+        writer.write(_row(1))
+    journal = Journal(journal_path(out), out_size=out.stat().st_size, fsync=True)
+    journal.sending(2, "01012345672")
+    journal.close()
+    assert [row.row for _, row in read_results(out).rows] == [1]
+    assert JournalState.read(journal_path(out)) == JournalState(
+        out.stat().st_size, {2: "01012345672"}
+    )
+
+
+def test_the_bulk_core_loads_no_http_stack() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, mm7client.bulk; print('aiohttp' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

@@ -163,12 +163,12 @@ class VasView:
     contract: float | None
 
     def describe(self, max_resends: int) -> str:
-        """``SVC paused 42 s after 4030 (pause 2; a refused message is resent up to 20 times)``."""
+        """``SVC paused 42 s after 4030 (pause 2, 9 resends so far; up to 20 per message)``."""
         name = self.vas_id or "(no VASID)"
         if self.pause_left:
             return (
-                f"{name} paused {_seconds(self.pause_left)} after 4030 (pause {self.pauses}; "
-                f"a refused message is resent up to {max_resends} times)"
+                f"{name} paused {_seconds(self.pause_left)} after 4030 (pause {self.pauses}, "
+                f"{self.resends} resends so far; up to {max_resends} per message)"
             )
         if self.rate is not None and self.contract is not None and self.rate < self.contract:
             return (
@@ -180,9 +180,10 @@ class VasView:
         text = f"{name} sending"
         if self.contract is not None:
             text += f" at up to {self.contract:g} TPS"
+        text += f" ({self.sent} requests"
         if self.pauses or self.throttled_7103:
-            text += f" (4030 x{self.pauses}, 7103 x{self.throttled_7103})"
-        return text
+            text += f"; 4030 x{self.pauses}, 7103 x{self.throttled_7103}"
+        return text + ")"
 
 
 def vas_views(client: MM7Client) -> list[VasView]:

@@ -111,9 +111,12 @@ def _view(**changes: object) -> VasView:
 
 
 def test_the_state_of_a_vasid_reads_like_a_sentence() -> None:
-    assert _view().describe(20) == "SVC sending at up to 50 TPS"
-    assert _view(pauses=2, pause_left=42.4).describe(20) == (
-        "SVC paused 42 s after 4030 (pause 2; a refused message is resent up to 20 times)"
+    assert _view().describe(20) == "SVC sending at up to 50 TPS (10 requests)"
+    assert _view(pauses=3, throttled_7103=1).describe(20) == (
+        "SVC sending at up to 50 TPS (10 requests; 4030 x3, 7103 x1)"
+    )
+    assert _view(pauses=2, resends=9, pause_left=42.4).describe(20) == (
+        "SVC paused 42 s after 4030 (pause 2, 9 resends so far; up to 20 per message)"
     )
     assert _view(rate=12.5, throttled_7103=3).describe(20) == (
         "SVC slowed to 12.5 TPS after 7103 x3 (contract 50)"
@@ -143,5 +146,5 @@ def test_plain_display_writes_a_line_per_interval() -> None:
     assert len(lines) == 2
     assert lines[0].startswith("mm7 send: 0/10 rows (0%)")
     assert lines[0].endswith(
-        "SVC paused 30 s after 4030 (pause 1; a refused message is resent up to 20 times)"
+        "SVC paused 30 s after 4030 (pause 1, 0 resends so far; up to 20 per message)"
     )

@@ -327,3 +327,34 @@ def test_the_live_panel_draws_and_ends_with_the_summary(
     assert "MM7DEMO01 sending" in captured.err
     assert "3/3 rows done" in captured.err
     assert captured.out.count("\n") == 4  # CSV header + a result per row on stdout
+
+
+@pytest.mark.parametrize("resend_unknown", [False, True])
+def test_a_row_left_in_flight_by_a_crash_is_sent_again_only_when_asked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], resend_unknown: bool
+) -> None:
+    rows, out = tmp_path / "rows.csv", tmp_path / "results.csv"
+    numbers = write_rows(rows, 3)
+    base = ["send", "--csv", str(rows), "--out", str(out), "--progress", "off"]
+    assert main(base) == 0
+    # as a crashed run leaves them: row 2 journaled (being sent), its result line never written
+    lines = out.read_text(encoding="utf-8").splitlines(keepends=True)
+    out.write_text("".join(line for line in lines if not line.startswith("2,")), "utf-8")
+    header = {"journal": 1, "out_size": out.stat().st_size}
+    journal = [json.dumps(header), json.dumps({"row": 2, "to": numbers[1]})]
+    Path(str(out) + ".journal").write_text("\n".join(journal) + "\n", "utf-8")
+    capsys.readouterr()
+    status = main([*base, *(["--resend-unknown"] if resend_unknown else [])])
+    err = capsys.readouterr().err
+    assert "1 row(s) were in flight when the last run stopped (rows 2)" in err
+    results = read_results(out).rows
+    row2 = [row for _, row in results if row.row == 2]
+    assert row2[0].category == "unknown"
+    if resend_unknown:
+        assert status == 0
+        assert [r.category for r in row2] == ["unknown", "success"]
+        assert "marked unknown, possibly sent, sent again" in err
+    else:
+        assert status == 1
+        assert len(row2) == 1
+        assert "marked unknown, possibly sent, not sent again" in err

@@ -13,7 +13,8 @@ Two kinds of rows never came from the carrier:
 
 Every row is one line (line breaks inside values are written as spaces) handed to the
 operating system in one write, so a killed process leaves whole lines and at most one partial
-last line, which :func:`read_results` ignores and the next writer cuts off.
+last line, which :func:`read_results` ignores and the next writer cuts off. A writer holds an
+exclusive lock on its file: two runs never append to one result file.
 """
 
 from __future__ import annotations
@@ -292,23 +293,44 @@ def read_results(path: str | Path) -> ResultLog:
     return ResultLog(rows, end, len(data))
 
 
+def _lock(fd: int, path: Path) -> None:
+    """An exclusive advisory lock, released when the file is closed or the process dies."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not a POSIX system: no locking
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise ResultFileError(
+            f"{str(path)!r} is in use by another run (one mm7 send per result file)"
+        ) from None
+
+
 class ResultWriter:
     """Appends result rows to a file, one line per write, each handed to the OS at once.
 
-    Opening cuts off a partial last line left by a killed writer (``truncate_to``) and writes
-    the CSV header into an empty file. ``fsync=True`` also forces each line to the disk
-    (survives a power loss, not only a crash of this process).
+    Opening takes an exclusive lock on the file (one run per result file: a second
+    ``mm7 send`` on it is refused instead of sending the same rows), reads what it holds
+    (:attr:`log`), cuts off a partial last line left by a killed writer and writes the CSV
+    header into an empty file. ``fsync=True`` also forces each line to the disk (survives a
+    power loss, not only a crash of this process).
     """
 
-    def __init__(
-        self, path: str | Path, *, truncate_to: int | None = None, fsync: bool = False
-    ) -> None:
+    def __init__(self, path: str | Path, *, fsync: bool = False) -> None:
         self.path = Path(path)
         self.format = result_format(self.path)
         self.fsync = fsync
         self._file = open(self.path, "ab", buffering=0)  # noqa: SIM115 - closed by close()
-        if truncate_to is not None and self._file.tell() > truncate_to:
-            self._file.truncate(truncate_to)
+        try:
+            _lock(self._file.fileno(), self.path)
+            #: what the file held when opened (without a partial last line)
+            self.log = read_results(self.path)
+        except BaseException:
+            self._file.close()
+            raise
+        if self._file.tell() > self.log.end:
+            self._file.truncate(self.log.end)
             self._file.seek(0, os.SEEK_END)
         if self.format == "csv" and self._file.tell() == 0:
             self._write(_csv_line(list(RESULT_COLUMNS)))

@@ -19,6 +19,7 @@ What it guarantees, with ``--out``:
   send; ``--fsync`` also forces it to disk (power loss);
 * rows refused for now (``retry``, ``throttled``: nothing was accepted) and invalid rows are
   tried again by a rerun;
+* one run per result file: the file is locked, a second run on it is refused;
 * Ctrl-C (or SIGTERM) stops taking new rows, lets the ones in flight end and writes them; a
   second Ctrl-C abandons those still in flight (they stay in the journal: possibly sent).
 
@@ -56,7 +57,6 @@ from mm7client.bulk import (
     RowError,
     build_request,
     plan_resume,
-    read_results,
     read_rows,
 )
 from mm7client.bulk.results import ResultFormat
@@ -177,11 +177,12 @@ class BulkSend:
             raise InputFileError(f"--concurrency {args.concurrency}: must be at least 1")
         if args.to:
             raise InputFileError("--to is not used with --csv / --jsonl: rows name recipients")
-        log = None
         if args.out:
-            log = read_results(args.out)
+            # locked first: a second run on the same file must not read a plan and send too
+            self.writer = ResultWriter(args.out, fsync=args.fsync)
             state = JournalState.read(journal_path(args.out))
-            self.plan = plan_resume(log.rows, state, resend_unknown=args.resend_unknown)
+            rows = self.writer.log.rows
+            self.plan = plan_resume(rows, state, resend_unknown=args.resend_unknown)
         if self.input_name != "-":
             # a first pass: the total for the ETA, and the same input as the result file's
             stream, _, name = _open_input(self.input_name, args.encoding)
@@ -192,13 +193,11 @@ class BulkSend:
                     self._check_same(item)
             self.total = count
         self.progress = BulkProgress(self.total, time.monotonic())
-        if args.out:
-            assert log is not None
-            self.writer = ResultWriter(args.out, truncate_to=log.end, fsync=args.fsync)
+        if isinstance(self.writer, ResultWriter):
             for row in self.plan.interrupted:
                 self.writer.write(row)
             self.journal = Journal(journal_path(args.out), self.writer.size, fsync=args.fsync)
-            self._say_resume(log.rows != [])
+            self._say_resume(self.writer.log.rows != [])
         else:
             self.writer = _StdoutResults("jsonl" if args.json else "csv")
 

@@ -177,7 +177,7 @@ def test_a_rerun_after_sigkill_sends_no_row_twice(tmp_path: Path) -> None:
 
 
 def test_ctrl_c_lets_rows_in_flight_end_writes_them_and_a_rerun_finishes(
-    tmp_path: Path,
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     rows, out = tmp_path / "rows.csv", tmp_path / "results.csv"
     numbers = write_rows(rows, 50)
@@ -188,11 +188,14 @@ def test_ctrl_c_lets_rows_in_flight_end_writes_them_and_a_rerun_finishes(
         process = subprocess.Popen(command(*args), stderr=subprocess.PIPE, text=True)
         try:
             wait_for(lambda: result_lines(out) >= 6, 30, "6 result lines")
+            # a second run on the same result file is refused, not sent in parallel
+            assert main(["send", *args]) == 2
             process.send_signal(signal.SIGINT)
             _, err = process.communicate(timeout=30)
         finally:
             if process.poll() is None:
                 process.kill()
+        assert "is in use by another run (one mm7 send per result file)" in capsys.readouterr().err
         assert process.returncode == 130, err
         assert "stopping: no new rows" in err
         assert "stopped: " in err and "rerun the same command to resume" in err

@@ -246,9 +246,18 @@ def test_a_partial_last_line_is_ignored_and_cut_off_by_the_next_writer(tmp_path:
     log = read_results(path)
     assert [row.row for _, row in log.rows] == [1]
     assert (log.end, log.size) == (complete, complete + 9)
-    with ResultWriter(path, truncate_to=log.end) as writer:
+    with ResultWriter(path) as writer:
+        assert writer.log == log
         writer.write(_row(2))
     assert [row.row for _, row in read_results(path).rows] == [1, 2]
+
+
+def test_one_result_file_takes_one_run_at_a_time(tmp_path: Path) -> None:
+    path = tmp_path / "results.csv"
+    with ResultWriter(path), pytest.raises(ResultFileError, match="in use by another run"):
+        ResultWriter(path)
+    with ResultWriter(path) as writer:  # the lock ends with the writer
+        writer.write(_row(1))
 
 
 def test_a_file_that_is_not_a_result_file_is_refused(tmp_path: Path) -> None:

@@ -319,9 +319,7 @@ class BulkSend:
         from mm7client.client import MM7Client
 
         options = client_options(self.args)
-        async with MM7Client(
-            url, tps=self.args.tps, concurrency=self.args.concurrency, **options
-        ) as client:
+        async with MM7Client(url, concurrency=self.args.concurrency, **options) as client:
             self.display = self._make_display(client)
             shown = asyncio.ensure_future(run_display(self.display, self.progress, client))
             sending = asyncio.ensure_future(self._drive(client))

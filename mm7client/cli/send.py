@@ -203,9 +203,10 @@ def add_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
         bulk,
         "--tps",
         env="MM7_TPS",
-        type=float,
-        metavar="N",
-        help="contracted TPS of each VASID: sends are paced to it",
+        type=tps_value,
+        metavar="N|VASID=N,...",
+        help="contracted TPS: one for every VASID, or per VASID (others unlimited); sends are "
+        "paced to it",
         shown_default="unlimited until the MMSC answers 7103",
     )
     add_env_option(
@@ -332,6 +333,25 @@ def _report_dict(item: StoredItem) -> dict[str, Any]:
     return data
 
 
+def tps_value(text: str) -> float | dict[str, float]:
+    """``--tps``: ``50`` (every VASID) or ``SVC=50,OTHER=10`` (per VASID)."""
+    contracts: dict[str, float] = {}
+    for item in text.split(","):
+        vas_id, per_vas, number = item.rpartition("=")
+        try:
+            value = float(number)
+        except ValueError:
+            value = 0.0
+        if not value > 0 or (per_vas and not vas_id.strip()):
+            raise argparse.ArgumentTypeError(f"{item!r}: expected TPS or VASID=TPS, TPS above 0")
+        if not per_vas:
+            if "," in text:
+                raise argparse.ArgumentTypeError(f"{text!r}: one TPS, or VASID=TPS pairs")
+            return value
+        contracts[vas_id.strip()] = value
+    return contracts
+
+
 def client_options(args: argparse.Namespace) -> dict[str, Any]:
     """The MM7Client keyword arguments the command line gives (shared with bulk sending)."""
     from mm7client.throttle import RetryPolicy
@@ -347,6 +367,7 @@ def client_options(args: argparse.Namespace) -> dict[str, Any]:
         "verify_tls": not args.insecure,
         "ca_file": args.ca_file,
         "total_timeout": args.timeout,
+        "tps": args.tps,
         "retry": RetryPolicy(pause_seconds=args.pause) if args.pause is not None else None,
     }
 

@@ -10,6 +10,7 @@ import pytest
 from mm7client import __version__
 from mm7client.cli import build_parser, main
 from mm7client.cli.progress import BulkProgress, PauseWatch, PlainDisplay, VasView
+from mm7client.cli.send import tps_value
 
 
 def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
@@ -59,7 +60,21 @@ def test_a_bad_value_in_the_environment_is_reported_naming_the_option(
     monkeypatch.setenv("MM7_TPS", "fast")
     with pytest.raises(SystemExit):
         main(["send", "--to", "01012345678"])
-    assert "argument --tps: invalid float value: 'fast'" in capsys.readouterr().err
+    assert "argument --tps: 'fast': expected TPS or VASID=TPS" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("50", 50.0), ("2.5", 2.5), ("SVC=50, OTHER=10", {"SVC": 50.0, "OTHER": 10.0})],
+)
+def test_tps_is_one_contract_or_one_per_vasid(text: str, expected: object) -> None:
+    assert tps_value(text) == expected
+
+
+@pytest.mark.parametrize("text", ["0", "-1", "nan", "SVC=", "=5", "SVC=5,7", "5,SVC=5", "x"])
+def test_a_bad_tps_is_refused(text: str) -> None:
+    with pytest.raises(argparse.ArgumentTypeError):
+        tps_value(text)
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:

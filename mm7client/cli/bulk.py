@@ -62,7 +62,14 @@ from mm7client.bulk import (
 from mm7client.bulk.results import ResultFormat
 from mm7client.bulk.resume import journal_path
 from mm7client.bulk.rows import InputFormat
-from mm7client.cli.options import IDENTITY_OPTIONS
+from mm7client.cli.options import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_INVALID,
+    EXIT_OK,
+    IDENTITY_OPTIONS,
+    client_options,
+)
 from mm7client.cli.progress import (
     BulkProgress,
     Display,
@@ -79,11 +86,6 @@ if TYPE_CHECKING:
     from mm7client.model import SubmitRequest
 
 __all__ = ["run_bulk"]
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_INVALID = 2
-EXIT_INTERRUPTED = 130
 
 #: Bad rows reported one by one on stderr; the rest only in the result file and the counts.
 MAX_BAD_ROWS_SHOWN = 20
@@ -315,7 +317,6 @@ class BulkSend:
 
     async def send(self, url: str) -> None:
         """Send every row to ``url``; returns when done, stopped, or abandoned."""
-        from mm7client.cli.send import client_options
         from mm7client.client import MM7Client
 
         options = client_options(self.args)

@@ -1,4 +1,5 @@
-"""Options that fall back to environment variables, and say so in ``--help``.
+"""What the command line gives: options that fall back to environment variables (and say so
+in ``--help``), the client's settings from them, and the exit statuses.
 
 :func:`add_env_option` registers an option whose default comes from an environment variable
 when it is set, and whose help ends with ``[env NAME; default VALUE]`` - the real default, not
@@ -14,7 +15,26 @@ from typing import Any
 
 from mm7client.errors import ValidationError
 
-__all__ = ["IDENTITY_OPTIONS", "add_env_option", "explain_missing", "with_default"]
+__all__ = [
+    "EXIT_FAILED",
+    "EXIT_INTERRUPTED",
+    "EXIT_INVALID",
+    "EXIT_NO_REPORT",
+    "EXIT_OK",
+    "IDENTITY_OPTIONS",
+    "add_env_option",
+    "client_options",
+    "explain_missing",
+    "tps_value",
+    "with_default",
+]
+
+#: Exit statuses of ``mm7 send``.
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_INVALID = 2
+EXIT_NO_REPORT = 3
+EXIT_INTERRUPTED = 130
 
 #: MM7 field -> (row column, option, environment variable) of the identities ``mm7 send`` fills.
 IDENTITY_OPTIONS: dict[str, tuple[str, str, str]] = {
@@ -65,3 +85,42 @@ def explain_missing(exc: ValidationError) -> str:
         return str(exc)
     _, option, env = known
     return f"{exc.field} missing: {exc.reason}: give {option} or set {env}"
+
+
+def tps_value(text: str) -> float | dict[str, float]:
+    """``--tps``: ``50`` (every VASID) or ``SVC=50,OTHER=10`` (per VASID)."""
+    contracts: dict[str, float] = {}
+    for item in text.split(","):
+        vas_id, per_vas, number = item.rpartition("=")
+        try:
+            value = float(number)
+        except ValueError:
+            value = 0.0
+        if not value > 0 or (per_vas and not vas_id.strip()):
+            raise argparse.ArgumentTypeError(f"{item!r}: expected TPS or VASID=TPS, TPS above 0")
+        if not per_vas:
+            if "," in text:
+                raise argparse.ArgumentTypeError(f"{text!r}: one TPS, or VASID=TPS pairs")
+            return value
+        contracts[vas_id.strip()] = value
+    return contracts
+
+
+def client_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The MM7Client keyword arguments the command line gives (shared with bulk sending)."""
+    from mm7client.throttle import RetryPolicy
+
+    return {
+        "profile": args.profile,
+        "vasp_id": args.vasp_id,
+        "vas_id": args.vas_id,
+        "kisa_orig_code": args.kisa_code,
+        "callback": args.callback,
+        "username": args.user,
+        "password": args.password if args.user else None,
+        "verify_tls": not args.insecure,
+        "ca_file": args.ca_file,
+        "total_timeout": args.timeout,
+        "tps": args.tps,
+        "retry": RetryPolicy(pause_seconds=args.pause) if args.pause is not None else None,
+    }

@@ -71,11 +71,10 @@ def add_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
         default=None,
         metavar="NET",
         help=with_default(
-            "address or network allowed to post (repeatable)",
+            "address or network allowed to post (repeatable; the variable: comma-separated)",
             env="MM7_RECEIVER_ALLOW_IPS",
             default="everyone",
-        )
-        + " (the variable is comma-separated)",
+        ),
     )
     parser.add_argument(
         "--max-body-bytes",

@@ -32,6 +32,17 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mm7client.cli.options import (
+    EXIT_FAILED,
+    EXIT_INVALID,
+    EXIT_NO_REPORT,
+    EXIT_OK,
+    add_env_option,
+    client_options,
+    tps_value,
+    with_default,
+)
+
 if TYPE_CHECKING:
     from mm7client.client import SubmitResult
     from mm7client.model import Part, SubmitRequest
@@ -45,17 +56,9 @@ DEMO_VAS_ID = "MM7DEMO01"
 DEMO_KISA_CODE = "123456789"
 DEMO_CALLBACK = "15881234"
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_INVALID = 2
-EXIT_NO_REPORT = 3
-EXIT_INTERRUPTED = 130
-
 
 def add_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
     """Register the ``send`` sub-command on ``subparsers``."""
-    from mm7client.cli.options import add_env_option, with_default
-
     parser = subparsers.add_parser(
         "send",
         help="send one MMS, or one per row of a CSV/JSONL file, and print the results",
@@ -331,45 +334,6 @@ def _report_dict(item: StoredItem) -> dict[str, Any]:
         }
     )
     return data
-
-
-def tps_value(text: str) -> float | dict[str, float]:
-    """``--tps``: ``50`` (every VASID) or ``SVC=50,OTHER=10`` (per VASID)."""
-    contracts: dict[str, float] = {}
-    for item in text.split(","):
-        vas_id, per_vas, number = item.rpartition("=")
-        try:
-            value = float(number)
-        except ValueError:
-            value = 0.0
-        if not value > 0 or (per_vas and not vas_id.strip()):
-            raise argparse.ArgumentTypeError(f"{item!r}: expected TPS or VASID=TPS, TPS above 0")
-        if not per_vas:
-            if "," in text:
-                raise argparse.ArgumentTypeError(f"{text!r}: one TPS, or VASID=TPS pairs")
-            return value
-        contracts[vas_id.strip()] = value
-    return contracts
-
-
-def client_options(args: argparse.Namespace) -> dict[str, Any]:
-    """The MM7Client keyword arguments the command line gives (shared with bulk sending)."""
-    from mm7client.throttle import RetryPolicy
-
-    return {
-        "profile": args.profile,
-        "vasp_id": args.vasp_id,
-        "vas_id": args.vas_id,
-        "kisa_orig_code": args.kisa_code,
-        "callback": args.callback,
-        "username": args.user,
-        "password": args.password if args.user else None,
-        "verify_tls": not args.insecure,
-        "ca_file": args.ca_file,
-        "total_timeout": args.timeout,
-        "tps": args.tps,
-        "retry": RetryPolicy(pause_seconds=args.pause) if args.pause is not None else None,
-    }
 
 
 async def _send_all(

@@ -9,8 +9,8 @@ import pytest
 
 from mm7client import __version__
 from mm7client.cli import build_parser, main
+from mm7client.cli.options import tps_value
 from mm7client.cli.progress import BulkProgress, PauseWatch, PlainDisplay, VasView
-from mm7client.cli.send import tps_value
 
 
 def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:

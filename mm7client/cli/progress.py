@@ -323,9 +323,13 @@ class LiveDisplay:
         from rich.text import Text
 
         items: list[Any] = []
+        top = Table.grid(padding=(0, 1))
         if progress.total:
-            items.append(ProgressBar(total=progress.total, completed=progress.done, width=50))
-        items.append(Text(progress.headline(now)))
+            bar = ProgressBar(total=progress.total, completed=progress.done, width=30)
+            top.add_row(bar, Text(progress.headline(now)))
+        else:
+            top.add_row(Text(progress.headline(now)))
+        items.append(top)
         counts = Table.grid(padding=(0, 2))
         styles = {"success": "green", "failed": "red", "retry": "yellow", "throttled": "magenta"}
         counts.add_row(

@@ -38,42 +38,44 @@ import random
 import ssl
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from yarl import URL
 
-from mm7client.codec import EncodedMessage, Limits, decode, encode, new_transaction_id
-from mm7client.codes import (
-    Category,
-    CodeTable,
-    NormalizedResult,
-    TransportFailure,
-    normalize_submit_status,
-    normalize_transport_failure,
-)
-from mm7client.errors import ParseError, ValidationError
+from mm7client.codec import EncodedMessage, Limits, encode, new_transaction_id
+from mm7client.codes import CodeTable
+from mm7client.errors import ValidationError
 from mm7client.model import (
     Address,
     CancelRequest,
     MM7Message,
     ReplaceRequest,
-    Response,
-    SoapFault,
-    Status,
     SubmitRequest,
-    SubmitResponse,
+)
+from mm7client.policy import (
+    AttemptState,
+    Final,
+    Outcome,
+    Pause,
+    Resend,
+    SendPolicy,
+    SlowDown,
+    SubmitResult,
+    TransportFailed,
+    read_reply,
 )
 from mm7client.profiles import CarrierProfile, get_profile
 from mm7client.throttle import (
     Clock,
+    LocalThrottle,
     MonotonicClock,
     RetryPolicy,
-    ThrottleRegistry,
+    ThrottleBackend,
     VasStats,
     VasThrottle,
 )
-from mm7client.transport import HttpReply, HttpTransport, TransportError
+from mm7client.transport import HttpTransport, TransportError
 
 __all__ = ["MM7Client", "ResultHook", "SubmitManyItem", "SubmitResult", "SyncMM7Client"]
 
@@ -82,76 +84,7 @@ logger = logging.getLogger(__name__)
 #: Called once per final result: ``(the request as sent, its result)``.
 ResultHook = Callable[[Any, "SubmitResult"], Awaitable[None]]
 
-#: HTTP 4xx statuses worth retrying (timeout, too many requests); other 4xx are final.
-_TRANSIENT_CLIENT_ERRORS = frozenset({408, 425, 429})
-
 _Request = TypeVar("_Request", SubmitRequest, CancelRequest, ReplaceRequest)
-
-
-@dataclass(frozen=True, slots=True)
-class SubmitResult:
-    """The final result of one message (SubmitReq, CancelReq or ReplaceReq).
-
-    Attributes:
-        normalized: the normalized result (carrier status, SOAP fault status or transport
-            failure); ``normalized.category`` says what happened.
-        message_id: the MessageID the MMSC assigned (SubmitRsp), else ``None``.
-        status: the raw ``<Status>`` of the last answer (``None`` without an MM7 answer).
-        http_status: the HTTP status of the last answer (``None`` without one).
-        attempts: HTTP requests made for this message (1 when the first answer was final).
-        transaction_id: the TransactionID of the last attempt.
-        elapsed: seconds from the call to the final result (waits and retries included).
-        ambiguous: the connection dropped after the request was sent: the MMSC may have
-            accepted the message; it was not resent.
-        vas_id: the VASID the message was sent (and throttled) under.
-        fault: the SOAP fault of the last answer, if it was one.
-        operation: ``"SubmitReq"``, ``"CancelReq"`` or ``"ReplaceReq"``.
-    """
-
-    normalized: NormalizedResult
-    message_id: str | None = None
-    status: Status | None = None
-    http_status: int | None = None
-    attempts: int = 1
-    transaction_id: str | None = None
-    elapsed: float = 0.0
-    ambiguous: bool = False
-    vas_id: str | None = None
-    fault: SoapFault | None = None
-    operation: str = "SubmitReq"
-
-    @property
-    def category(self) -> Category:
-        """The normalized category (success / failed / retry / throttled / unknown)."""
-        return self.normalized.category
-
-    @property
-    def ok(self) -> bool:
-        """True when the MMSC accepted the message."""
-        return self.normalized.category is Category.SUCCESS
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-friendly: the seed table's columns (``NormalizedResult.to_dict``) and ours."""
-        data = self.normalized.to_dict()
-        data.update(
-            {
-                "messageId": self.message_id,
-                "statusCode": self.status.code if self.status is not None else None,
-                "httpStatus": self.http_status,
-                "attempts": self.attempts,
-                "transactionId": self.transaction_id,
-                "elapsed": round(self.elapsed, 6),
-                "ambiguous": self.ambiguous,
-                "vasId": self.vas_id,
-                "operation": self.operation,
-            }
-        )
-        if self.fault is not None:
-            data["fault"] = {
-                "faultcode": self.fault.fault_code,
-                "faultstring": self.fault.fault_string,
-            }
-        return data
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,17 +103,6 @@ class SubmitManyItem:
     request: SubmitRequest
     result: SubmitResult | None
     error: ValidationError | None = None
-
-
-@dataclass(slots=True)
-class _Attempt:
-    normalized: NormalizedResult
-    transaction_id: str
-    message_id: str | None = None
-    status: Status | None = None
-    http_status: int | None = None
-    ambiguous: bool = False
-    fault: SoapFault | None = None
 
 
 def _redact(url: str) -> tuple[str, str | None, str | None]:
@@ -266,8 +188,8 @@ class MM7Client:
         self.concurrency = concurrency
         self.limits = limits or Limits(max_body_bytes=2 * 1024 * 1024)
         self.table = table
-        self._rng = random.Random(seed)
-        self._throttles = ThrottleRegistry(self.clock, tps)
+        self.policy = SendPolicy(self.retry, table=table, rng=random.Random(seed))
+        self._throttle: ThrottleBackend = LocalThrottle(self.clock, tps)
         self.transport = HttpTransport(
             clean_url,
             username=username,
@@ -304,15 +226,17 @@ class MM7Client:
     @property
     def stats(self) -> dict[str, VasStats]:
         """Counters per VASID (live objects): sent, paused, throttled_7103, retries, results."""
-        return self._throttles.stats()
+        return self._throttle.stats()
 
     def stats_dict(self) -> dict[str, dict[str, Any]]:
         """:attr:`stats` as plain JSON-friendly dicts."""
         return {vas: stats.as_dict() for vas, stats in self.stats.items()}
 
     def throttle_of(self, vas_id: str | None = None) -> VasThrottle:
-        """The throttling state of ``vas_id`` (default: the client's VASID)."""
-        return self._throttles.get(vas_id or self.vas_id or "")
+        """The in-process throttling state of ``vas_id`` (default: the client's VASID)."""
+        if not isinstance(self._throttle, LocalThrottle):
+            raise TypeError(f"throttle_of needs the in-process backend, not {self._throttle!r}")
+        return self._throttle.get(vas_id or self.vas_id or "")
 
     # -- public operations -----------------------------------------------------------------
 
@@ -438,182 +362,97 @@ class MM7Client:
         return message, encode(message, self.profile)
 
     async def _send(self, message: _Request, vas_id: str, operation: str) -> SubmitResult:
-        started = self.clock.now()
+        """Carry the message's attempts; :class:`SendPolicy` decides after each one."""
+        clock = self.clock
+        started = clock.now()
         wall = time.perf_counter()
         # encoding validates: an invalid message raises here, before anything is sent
         sent_message, encoded = self._encode(message, fresh=False)
-        throttle = self._throttles.get(vas_id)
-        stats = throttle.stats
-        policy = self.retry
-        attempts = retries = throttled = 0
+        throttle = self._throttle
+        stats = throttle.stats_of(vas_id)
+        state = AttemptState(vas_id, operation, encoded.transaction_id)
         while True:
-            await throttle.before_send()
-            attempts += 1
+            await throttle.acquire(vas_id)
             stats.sent += 1
-            attempt = await self._exchange(encoded)
-            normalized = attempt.normalized
-            category = normalized.category
-            code = normalized.origin_result
-            again = False
-            retryable = category is Category.RETRY or (
-                attempt.ambiguous and policy.retry_ambiguous and category is Category.UNKNOWN
-            )
-            if category is Category.THROTTLED:
-                if normalized.pause_seconds is not None:
-                    pause = (
-                        policy.pause_seconds
-                        if policy.pause_seconds is not None
-                        else normalized.pause_seconds
-                    )
-                    throttle.pause(pause)
-                else:
-                    throttle.slow_down()
-                if throttled < policy.max_throttled_resends:
-                    throttled += 1
-                    stats.throttled_resends += 1
-                    again = True
-                    logger.info(
-                        "%s tid=%s VASID %s throttled (%s): resend %d of %d",
-                        operation,
-                        attempt.transaction_id,
-                        vas_id,
-                        code,
-                        throttled,
-                        policy.max_throttled_resends,
-                    )
-                    if normalized.pause_seconds is None and policy.throttle_retry_delay:
-                        await self.clock.sleep(policy.throttle_retry_delay)
-            elif retryable and retries + 1 < policy.max_attempts:
-                retries += 1
+            outcome = await self._exchange(encoded)
+            state = replace(state, elapsed=max(clock.now() - started, time.perf_counter() - wall))
+            step = self.policy.next_step(state, outcome)
+            if isinstance(step, Final):
+                return await self._finish(sent_message, step.result, stats)
+            code = step.verdict.normalized.origin_result
+            if isinstance(step, Resend):
                 stats.retries += 1
-                again = True
-                delay = policy.backoff(retries, self._rng)
                 logger.info(
                     "%s tid=%s VASID %s got %s (%s): retry %d of %d in %.3f s",
                     operation,
-                    attempt.transaction_id,
+                    state.transaction_id,
                     vas_id,
                     code,
-                    normalized.status_text,
-                    retries,
-                    policy.max_attempts - 1,
-                    delay,
+                    step.verdict.normalized.status_text,
+                    state.retries + 1,
+                    self.retry.max_attempts - 1,
+                    step.delay,
                 )
-                await self.clock.sleep(delay)
-            if again:
-                sent_message, encoded = self._encode(message, fresh=True)
-                continue
-            result = SubmitResult(
-                normalized=normalized,
-                message_id=attempt.message_id,
-                status=attempt.status,
-                http_status=attempt.http_status,
-                attempts=attempts,
-                transaction_id=attempt.transaction_id,
-                elapsed=max(self.clock.now() - started, time.perf_counter() - wall),
-                ambiguous=attempt.ambiguous,
-                vas_id=vas_id or None,
-                fault=attempt.fault,
-                operation=operation,
-            )
-            stats.results[str(category)] += 1
-            if attempt.ambiguous:
-                stats.ambiguous += 1
-                logger.warning(
-                    "%s tid=%s VASID %s: connection lost after sending, outcome unknown "
-                    "(not resent)",
+                await clock.sleep(step.delay)
+            else:
+                if isinstance(step, Pause):
+                    await throttle.pause(step.vas_id, step.seconds)
+                else:
+                    await throttle.slow_down(step.vas_id)
+                if step.final is not None:
+                    return await self._finish(sent_message, step.final, stats)
+                stats.throttled_resends += 1
+                logger.info(
+                    "%s tid=%s VASID %s throttled (%s): resend %d of %d",
                     operation,
-                    attempt.transaction_id,
+                    state.transaction_id,
                     vas_id,
+                    code,
+                    state.throttled + 1,
+                    self.retry.max_throttled_resends,
                 )
-            logger.debug(
-                "%s tid=%s VASID %s final: %s %s after %d attempt(s)",
-                operation,
-                attempt.transaction_id,
-                vas_id,
-                code,
-                category,
-                attempts,
-            )
-            if self.on_result is not None:
-                try:
-                    await self.on_result(sent_message, result)
-                except Exception:
-                    logger.exception("on_result hook failed for tid=%s", attempt.transaction_id)
-            return result
+                if isinstance(step, SlowDown) and step.delay:
+                    await clock.sleep(step.delay)
+            sent_message, encoded = self._encode(message, fresh=True)
+            state = state.after(step, encoded.transaction_id)
 
-    async def _exchange(self, encoded: EncodedMessage) -> _Attempt:
-        """One HTTP round trip, normalized."""
-        tid = encoded.transaction_id
+    async def _finish(
+        self, sent_message: MM7Message, result: SubmitResult, stats: VasStats
+    ) -> SubmitResult:
+        stats.results[str(result.normalized.category)] += 1
+        if result.ambiguous:
+            stats.ambiguous += 1
+            logger.warning(
+                "%s tid=%s VASID %s: outcome unknown, not resent (%s)",
+                result.operation,
+                result.transaction_id,
+                result.vas_id,
+                result.normalized.status_text,
+            )
+        logger.debug(
+            "%s tid=%s VASID %s final: %s %s after %d attempt(s)",
+            result.operation,
+            result.transaction_id,
+            result.vas_id,
+            result.normalized.origin_result,
+            result.normalized.category,
+            result.attempts,
+        )
+        if self.on_result is not None:
+            try:
+                await self.on_result(sent_message, result)
+            except Exception:
+                logger.exception("on_result hook failed for tid=%s", result.transaction_id)
+        return result
+
+    async def _exchange(self, encoded: EncodedMessage) -> Outcome:
+        """One HTTP round trip, decoded (what it means is the policy's to say)."""
         try:
             reply = await self.transport.post(encoded.body, encoded.content_type)
         except TransportError as exc:
-            logger.debug("tid=%s transport failure: %s", tid, exc)
-            return _Attempt(
-                normalize_transport_failure(exc.kind, exc.detail, table=self.table),
-                tid,
-                ambiguous=exc.ambiguous,
-            )
-        return self._read_reply(reply, tid)
-
-    def _transport_result(self, reply: HttpReply, tid: str, detail: str) -> _Attempt:
-        kind = TransportFailure.HTTP_ERROR if reply.status >= 400 else TransportFailure.UNPARSEABLE
-        normalized = normalize_transport_failure(
-            kind, f"HTTP {reply.status}: {detail}", table=self.table
-        )
-        if 400 <= reply.status < 500 and reply.status not in _TRANSIENT_CLIENT_ERRORS:
-            # 401, 403, 404, 413...: resending the same request cannot help
-            normalized = dataclasses.replace(normalized, category=Category.FAILED)
-        return _Attempt(normalized, tid, http_status=reply.status)
-
-    def _read_reply(self, reply: HttpReply, tid: str) -> _Attempt:
-        try:
-            answer = decode(reply.body, reply.content_type, self.limits)
-        except ParseError as exc:
-            return self._transport_result(reply, tid, _short(str(exc)))
-        if isinstance(answer, SoapFault):
-            if answer.status is None:
-                return self._transport_result(
-                    reply, tid, _short(f"SOAP fault {answer.fault_code}: {answer.fault_string}")
-                )
-            status = answer.status
-            return _Attempt(
-                normalize_submit_status(status.code, status.text, table=self.table),
-                tid,
-                status=status,
-                http_status=reply.status,
-                fault=answer,
-            )
-        if not isinstance(answer, Response):
-            return self._transport_result(
-                reply, tid, f"unexpected {type(answer).__name__} in answer"
-            )
-        if answer.transaction_id and answer.transaction_id != tid:
-            # the answer belongs to another request: neither its status nor its MessageID can
-            # be trusted, and this message may have been accepted - ambiguous, not resent
-            detail = (
-                f"answer TransactionID {_short(answer.transaction_id, 60)!r} does not match "
-                f"the request's {tid!r}"
-            )
-            logger.warning("%s", detail)
-            return _Attempt(
-                normalize_transport_failure(TransportFailure.AMBIGUOUS, detail, table=self.table),
-                tid,
-                http_status=reply.status,
-                ambiguous=True,
-            )
-        status = answer.status
-        return _Attempt(
-            normalize_submit_status(status.code, status.text, table=self.table),
-            tid,
-            message_id=answer.message_id if isinstance(answer, SubmitResponse) else None,
-            status=status,
-            http_status=reply.status,
-        )
-
-
-def _short(text: str, limit: int = 200) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+            logger.debug("tid=%s transport failure: %s", encoded.transaction_id, exc)
+            return TransportFailed(exc.kind, exc.detail)
+        return read_reply(reply.status, reply.body, reply.content_type, self.limits)
 
 
 async def _aiter(

@@ -66,6 +66,7 @@ from mm7client.policy import (
     read_reply,
 )
 from mm7client.profiles import CarrierProfile, get_profile
+from mm7client.settings import TLS, Identity, Timeouts
 from mm7client.throttle import (
     Clock,
     LocalThrottle,
@@ -75,7 +76,7 @@ from mm7client.throttle import (
     VasStats,
     VasThrottle,
 )
-from mm7client.transport import HttpTransport, TransportError
+from mm7client.transport import AiohttpTransport, Transport, TransportError
 
 __all__ = ["MM7Client", "ResultHook", "SubmitManyItem", "SubmitResult", "SyncMM7Client"]
 
@@ -105,6 +106,21 @@ class SubmitManyItem:
     error: ValidationError | None = None
 
 
+_G = TypeVar("_G", Identity, TLS, Timeouts)
+
+
+def _group(kind: type[_G], group: _G | None, name: str, **fields: Any) -> _G:
+    """``group``, or one built from its fields given as keywords (never both)."""
+    given = {field: value for field, value in fields.items() if value is not None}
+    if group is None:
+        return kind(**given)
+    if given:
+        raise ValueError(
+            f"{name}= and {', '.join(sorted(given))}= set the same things: give one or the other"
+        )
+    return group
+
+
 def _redact(url: str) -> tuple[str, str | None, str | None]:
     """The URL without userinfo, and the user / password it held."""
     parsed = URL(url)
@@ -114,26 +130,37 @@ def _redact(url: str) -> tuple[str, str | None, str | None]:
 
 
 class MM7Client:
-    """An asyncio MM7 client (VASP -> MMSC) over one pooled aiohttp session.
+    """An asyncio MM7 client (VASP -> MMSC) over a transport (by default pooled aiohttp).
+
+    The simple call takes every setting as a keyword (see the README); settings that belong
+    together can also come grouped (``identity=Identity(...)``, ``timeouts=Timeouts(...)``,
+    ``tls=TLS(...)``), but not both ways at once.
 
     Args:
         url: the MMSC's MM7 endpoint (credentials in the URL are moved to HTTP Basic auth).
         profile: carrier profile name or :class:`~mm7client.profiles.CarrierProfile`
             (default ``"lgt"``).
-        vasp_id / vas_id / kisa_orig_code / callback / sender_address: defaults filled into
-            every request that lacks them.
+        identity / vasp_id / vas_id / kisa_orig_code / callback / sender_address: defaults
+            filled into every request that lacks them (:class:`~mm7client.settings.Identity`).
         username / password: HTTP Basic credentials (the password also fills ``auth_password``
             where the profile carries one in the envelope). Never logged.
-        tps: contracted TPS, one value for every VASID or a ``{vas_id: tps}`` mapping
-            (``None``: unlimited until the MMSC answers 7103).
+        tps: contracted TPS of the in-process throttle, one value for every VASID or a
+            ``{vas_id: tps}`` mapping (``None``: unlimited until the MMSC answers 7103).
+        throttle: a :class:`~mm7client.throttle.ThrottleBackend` instead of the in-process one
+            (e.g. one shared by several processes); closed with the client.
         clock: the :class:`~mm7client.throttle.Clock` for waits (a ``FakeClock`` in tests).
         on_result: ``async (request, result)`` called once per final result (e.g. the
             receiver store's ``record_submit``).
         retry: the :class:`~mm7client.throttle.RetryPolicy` (budgets, backoff, 4030 pause).
         concurrency: default number of messages in flight in :meth:`submit_many`.
-        verify_tls / ca_file / ssl_context: TLS settings (verification on by default).
-        connect_timeout / total_timeout: seconds.
-        max_connections: connection pool size.
+        transport: a :class:`~mm7client.transport.Transport` instead of the aiohttp one (a fake
+            in tests, a wrapper in a fleet); closed with the client. The TLS, timeout and pool
+            settings below belong to the default transport and are refused with it.
+        tls / verify_tls / ca_file / ssl_context: TLS settings (verification on by default;
+            :class:`~mm7client.settings.TLS`).
+        timeouts / connect_timeout / total_timeout: seconds (10 / 30;
+            :class:`~mm7client.settings.Timeouts`).
+        max_connections: connection pool size (100).
         limits: size limits when decoding answers.
         table: a code table replacing the shipped LGT one.
         seed: seed of the backoff jitter (for reproducible tests).
@@ -144,6 +171,7 @@ class MM7Client:
         url: str,
         *,
         profile: str | CarrierProfile = "lgt",
+        identity: Identity | None = None,
         vasp_id: str | None = None,
         vas_id: str | None = None,
         kisa_orig_code: str | None = None,
@@ -152,34 +180,55 @@ class MM7Client:
         username: str | None = None,
         password: str | None = None,
         tps: float | Mapping[str, float] | None = None,
+        throttle: ThrottleBackend | None = None,
         clock: Clock | None = None,
         on_result: ResultHook | None = None,
         retry: RetryPolicy | None = None,
         concurrency: int = 16,
-        verify_tls: bool = True,
+        transport: Transport | None = None,
+        tls: TLS | None = None,
+        verify_tls: bool | None = None,
         ca_file: str | None = None,
         ssl_context: ssl.SSLContext | None = None,
-        connect_timeout: float = 10.0,
-        total_timeout: float = 30.0,
-        max_connections: int = 100,
+        timeouts: Timeouts | None = None,
+        connect_timeout: float | None = None,
+        total_timeout: float | None = None,
+        max_connections: int | None = None,
         limits: Limits | None = None,
         table: CodeTable | None = None,
         seed: int | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError(f"concurrency={concurrency!r}: must be at least 1")
+        identity = _group(
+            Identity,
+            identity,
+            "identity",
+            vasp_id=vasp_id,
+            vas_id=vas_id,
+            kisa_orig_code=kisa_orig_code,
+            callback=callback,
+            sender_address=sender_address,
+        )
+        tls = _group(TLS, tls, "tls", verify=verify_tls, ca_file=ca_file, context=ssl_context)
+        timeouts = _group(
+            Timeouts, timeouts, "timeouts", connect=connect_timeout, total=total_timeout
+        )
+        if tps is not None and throttle is not None:
+            raise ValueError(
+                "tps= configures the in-process throttle; with throttle=, set it there"
+            )
         clean_url, url_user, url_password = _redact(url)
         if username is None and url_user is not None:
             username, password = url_user, url_password or ""
         self.url = clean_url
         self.profile = get_profile(profile)
-        self.vasp_id = vasp_id
-        self.vas_id = vas_id
-        self.kisa_orig_code = kisa_orig_code
-        self.callback = callback
-        self.sender_address = (
-            Address(sender_address) if isinstance(sender_address, str) else sender_address
-        )
+        self.identity = identity
+        self.vasp_id = identity.vasp_id
+        self.vas_id = identity.vas_id
+        self.kisa_orig_code = identity.kisa_orig_code
+        self.callback = identity.callback
+        self.sender_address = identity.sender
         self.username = username
         self._password = password
         self.clock: Clock = clock or MonotonicClock()
@@ -189,19 +238,33 @@ class MM7Client:
         self.limits = limits or Limits(max_body_bytes=2 * 1024 * 1024)
         self.table = table
         self.policy = SendPolicy(self.retry, table=table, rng=random.Random(seed))
-        self._throttle: ThrottleBackend = LocalThrottle(self.clock, tps)
-        self.transport = HttpTransport(
-            clean_url,
-            username=username,
-            password=password if username is not None else None,
-            verify_tls=verify_tls,
-            ca_file=ca_file,
-            ssl_context=ssl_context,
-            connect_timeout=connect_timeout,
-            total_timeout=total_timeout,
-            max_connections=max_connections,
-            max_response_bytes=self.limits.max_body_bytes,
-        )
+        self._throttle: ThrottleBackend = throttle or LocalThrottle(self.clock, tps)
+        if transport is not None:
+            given = {
+                "tls": tls != TLS(),
+                "timeouts": timeouts != Timeouts(),
+                "max_connections": max_connections is not None,
+            }
+            if any(given.values()):
+                names = ", ".join(name for name, on in given.items() if on)
+                raise ValueError(
+                    f"{names}: settings of the default transport; with transport=, "
+                    "configure the transport you pass"
+                )
+            self.transport: Transport = transport
+        else:
+            self.transport = AiohttpTransport(
+                clean_url,
+                username=username,
+                password=password if username is not None else None,
+                verify_tls=tls.verify,
+                ca_file=tls.ca_file,
+                ssl_context=tls.context,
+                connect_timeout=timeouts.connect,
+                total_timeout=timeouts.total,
+                max_connections=100 if max_connections is None else max_connections,
+                max_response_bytes=self.limits.max_body_bytes,
+            )
 
     def __repr__(self) -> str:
         user = f", user={self.username!r}" if self.username is not None else ""
@@ -211,15 +274,24 @@ class MM7Client:
         )
 
     async def __aenter__(self) -> MM7Client:
-        await self.transport.open()
+        await self.open()
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
+    async def open(self) -> None:
+        """Open the transport now (the default one otherwise connects on first use)."""
+        opener = getattr(self.transport, "open", None)
+        if opener is not None:
+            await opener()
+
     async def close(self) -> None:
-        """Close the HTTP session."""
-        await self.transport.close()
+        """Close the transport (also one passed in) and the throttle backend."""
+        try:
+            await self.transport.aclose()
+        finally:
+            await self._throttle.aclose()
 
     # -- statistics ------------------------------------------------------------------------
 
@@ -448,7 +520,7 @@ class MM7Client:
     async def _exchange(self, encoded: EncodedMessage) -> Outcome:
         """One HTTP round trip, decoded (what it means is the policy's to say)."""
         try:
-            reply = await self.transport.post(encoded.body, encoded.content_type)
+            reply = await self.transport.send(encoded.body, {"Content-Type": encoded.content_type})
         except TransportError as exc:
             logger.debug("tid=%s transport failure: %s", encoded.transaction_id, exc)
             return TransportFailed(exc.kind, exc.detail)
@@ -484,7 +556,7 @@ class SyncMM7Client:
         return f"Sync{self.client!r}"
 
     def __enter__(self) -> SyncMM7Client:
-        self._runner.run(self.client.transport.open())
+        self._runner.run(self.client.open())
         self._opened = True
         return self
 

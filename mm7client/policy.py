@@ -68,6 +68,7 @@ __all__ = [
 
 #: HTTP 4xx statuses worth retrying (timeout, too early, too many requests); other 4xx are final.
 TRANSIENT_CLIENT_ERRORS = frozenset({408, 425, 429})
+_MAX_REMEMBERED_STATUSES = 256
 
 
 # -- what came back from one attempt -------------------------------------------------------
@@ -142,6 +143,18 @@ class AttemptState:
     retries: int = 0
     throttled: int = 0
     elapsed: float = 0.0
+
+    def at(self, elapsed: float) -> AttemptState:
+        """This state, ``elapsed`` seconds after the message was handed over."""
+        return AttemptState(
+            self.vas_id,
+            self.operation,
+            self.transaction_id,
+            self.attempts,
+            self.retries,
+            self.throttled,
+            elapsed,
+        )
 
     def after(self, step: Step, transaction_id: str) -> AttemptState:
         """The state for the resend a step asks for, under its new TransactionID."""
@@ -297,6 +310,18 @@ class SendPolicy:
         self.retry = retry or RetryPolicy()
         self.table = table
         self.rng = rng or random.Random()
+        # (code, text) -> its normalized result: the same few statuses come back all day
+        self._statuses: dict[tuple[str, str | None], NormalizedResult] = {}
+
+    def _normalize_status(self, status: Status) -> NormalizedResult:
+        key = (status.code, status.text)
+        normalized = self._statuses.get(key)
+        if normalized is None:
+            normalized = normalize_submit_status(status.code, status.text, table=self.table)
+            if len(self._statuses) >= _MAX_REMEMBERED_STATUSES:
+                self._statuses.clear()
+            self._statuses[key] = normalized
+        return normalized
 
     def __repr__(self) -> str:
         return f"SendPolicy({self.retry!r})"
@@ -312,7 +337,7 @@ class SendPolicy:
                     detail = f"SOAP fault {message.fault_code}: {message.fault_string}"
                     return self.judge(NotMM7(outcome.http_status, _short(detail)), transaction_id)
                 return Verdict(
-                    normalize_submit_status(status.code, status.text, table=table),
+                    self._normalize_status(status),
                     status=status,
                     http_status=outcome.http_status,
                     fault=message,
@@ -331,7 +356,7 @@ class SendPolicy:
                 )
             status = message.status
             return Verdict(
-                normalize_submit_status(status.code, status.text, table=table),
+                self._normalize_status(status),
                 message_id=message.message_id if isinstance(message, SubmitResponse) else None,
                 status=status,
                 http_status=outcome.http_status,

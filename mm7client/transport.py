@@ -33,10 +33,10 @@ import ssl
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import Protocol, runtime_checkable
 
 import aiohttp
+from yarl import URL
 
 from mm7client.codes import TransportFailure
 
@@ -93,23 +93,6 @@ class Transport(Protocol):
         ...
 
 
-class _SendState(SimpleNamespace):
-    """Per-request trace context: bytes of the body handed to the connection."""
-
-    body_bytes: int
-    sent_bytes: int
-
-
-async def _on_chunk_sent(
-    session: aiohttp.ClientSession,
-    context: SimpleNamespace,
-    params: aiohttp.TraceRequestChunkSentParams,
-) -> None:
-    state = context.trace_request_ctx
-    if isinstance(state, _SendState):
-        state.sent_bytes += len(params.chunk)
-
-
 class AiohttpTransport:
     """The default :class:`Transport`: one pooled keep-alive aiohttp session, one MMSC URL.
 
@@ -149,6 +132,11 @@ class AiohttpTransport:
         self._authorization = (
             _basic_authorization(username, password or "") if username is not None else None
         )
+        # the headers every request carries, built once
+        self._headers = {"SOAPAction": '""'}
+        if self._authorization is not None:
+            self._headers["Authorization"] = self._authorization
+        self._url = URL(url)
         self.verify_tls = verify_tls
         self.ca_file = ca_file
         self._ssl: ssl.SSLContext | bool
@@ -171,15 +159,12 @@ class AiohttpTransport:
 
     async def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            trace = aiohttp.TraceConfig()
-            trace.on_request_chunk_sent.append(_on_chunk_sent)
             connector = aiohttp.TCPConnector(limit=self.max_connections, ssl=self._ssl)
             self._session = aiohttp.ClientSession(
                 connector=connector,
                 timeout=aiohttp.ClientTimeout(
                     total=self.total_timeout, sock_connect=self.connect_timeout
                 ),
-                trace_configs=[trace],
                 auto_decompress=False,
             )
             self._owns_session = True
@@ -209,21 +194,15 @@ class AiohttpTransport:
 
     async def send(self, body: bytes, headers: Mapping[str, str]) -> HttpReply:
         """POST ``body``; returns the answer or raises :class:`TransportError`."""
-        session = await self._get_session()
-        send_headers = {"SOAPAction": '""'}
-        send_headers.update(headers)
-        if self._authorization is not None:
-            send_headers["Authorization"] = self._authorization
+        session = self._session
+        if session is None or session.closed:
+            session = await self._get_session()
+        send_headers = {**headers, **self._headers}
         send_headers.pop("Content-Length", None)  # aiohttp writes it from the bytes
-        state = _SendState(body_bytes=len(body), sent_bytes=0)
         start = time.perf_counter()
         try:
             async with session.post(
-                self.url,
-                data=body,
-                headers=send_headers,
-                trace_request_ctx=state,
-                allow_redirects=False,
+                self._url, data=body, headers=send_headers, allow_redirects=False
             ) as response:
                 declared = response.content_length
                 if declared is not None and declared > self.max_response_bytes:
@@ -258,7 +237,7 @@ class AiohttpTransport:
         except TransportError:
             raise
         except Exception as exc:
-            error = classify_error(exc, sent=state.sent_bytes >= state.body_bytes > 0)
+            error = classify_error(exc, sent=bool(body) and _request_written(exc))
             if error is None:
                 raise
             logger.debug("POST %s failed: %s", self.url, error)
@@ -277,6 +256,21 @@ def _basic_authorization(username: str, password: str) -> str:
     except UnicodeEncodeError:
         raw = pair.encode("utf-8")
     return "Basic " + base64.b64encode(raw).decode("ascii")
+
+
+def _request_written(exc: BaseException) -> bool:
+    """Whether the request had been handed to the network when ``exc`` was raised.
+
+    aiohttp writes a ``bytes`` body together with the headers, at once, as soon as it holds a
+    connection; so every failure after connecting counts as sent, except its writer refusing a
+    transport that was already closing (a pooled connection the server had just closed).
+    """
+    if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError):
+        return False
+    return not (
+        isinstance(exc, aiohttp.ClientConnectionResetError)
+        and str(exc) == "Cannot write to closing transport"
+    )
 
 
 def classify_error(exc: BaseException, *, sent: bool) -> TransportError | None:

@@ -282,7 +282,10 @@ class LocalThrottle:
 
     async def acquire(self, vas_id: str) -> float:
         """Wait for the pause of ``vas_id`` (if any) and a TPS slot; returns the seconds waited."""
-        return await self.get(vas_id).before_send()
+        throttle = self._by_vas.get(vas_id)
+        if throttle is None:
+            throttle = self.get(vas_id)
+        return await throttle.before_send()
 
     async def pause(self, vas_id: str, seconds: float) -> None:
         """4030: pause ``vas_id`` for ``seconds``."""

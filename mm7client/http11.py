@@ -1,4 +1,4 @@
-"""A lean HTTP/1.1 :class:`~mm7client.transport.Transport` on asyncio alone (no aiohttp).
+"""A lean HTTP/1.1 :class:`~mm7client.transport.Transport` on asyncio alone (aiohttp unused).
 
 An MM7 client needs little of HTTP: POST a body of known length to one URL, over a few
 keep-alive connections (TLS or not), and read the answer. :class:`Http11Transport` does just

@@ -1,7 +1,10 @@
 """The sending client: :class:`MM7Client` (asyncio) and :class:`SyncMM7Client` (for scripts).
 
-One aiohttp session per client; every message goes through the sans-IO codec and comes back as
-a :class:`SubmitResult` holding the normalized result (:mod:`mm7client.codes`)::
+A short loop per message: the throttle backend's slot (:mod:`mm7client.throttle`), the sans-IO
+codec, one round trip over the transport (:mod:`mm7client.transport`: aiohttp by default, or
+:mod:`mm7client.http11`), and :class:`~mm7client.policy.SendPolicy` deciding what comes next.
+Each message comes back as a :class:`SubmitResult` holding the normalized result
+(:mod:`mm7client.codes`)::
 
     async with MM7Client("https://mmsc.example/mm7", vasp_id="VASP", vas_id="VAS",
                          kisa_orig_code="123456789", callback="15881234") as client:

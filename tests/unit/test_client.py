@@ -591,6 +591,7 @@ def test_sync_facade_sends_from_plain_code() -> None:
     try:
         with SyncMM7Client(
             server.url,
+            transport=TRANSPORT["name"],
             vasp_id="VASP",
             vas_id="VAS1",
             kisa_orig_code="123456789",

@@ -1,7 +1,10 @@
 """The sending client: :class:`MM7Client` (asyncio) and :class:`SyncMM7Client` (for scripts).
 
-One aiohttp session per client; every message goes through the sans-IO codec and comes back as
-a :class:`SubmitResult` holding the normalized result (:mod:`mm7client.codes`)::
+A short loop per message: the throttle backend's slot (:mod:`mm7client.throttle`), the sans-IO
+codec, one round trip over the transport (:mod:`mm7client.transport`: aiohttp by default, or
+:mod:`mm7client.http11`), and :class:`~mm7client.policy.SendPolicy` deciding what comes next.
+Each message comes back as a :class:`SubmitResult` holding the normalized result
+(:mod:`mm7client.codes`)::
 
     async with MM7Client("https://mmsc.example/mm7", vasp_id="VASP", vas_id="VAS",
                          kisa_orig_code="123456789", callback="15881234") as client:
@@ -31,49 +34,52 @@ logged (logger ``mm7client.client`` / ``mm7client.throttle``) and counted in :at
 from __future__ import annotations
 
 import asyncio
-import copy
 import dataclasses
 import logging
 import random
 import ssl
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from dataclasses import dataclass, fields
+from typing import Any, Literal, TypeVar
 
 from yarl import URL
 
-from mm7client.codec import EncodedMessage, Limits, decode, encode, new_transaction_id
-from mm7client.codes import (
-    Category,
-    CodeTable,
-    NormalizedResult,
-    TransportFailure,
-    normalize_submit_status,
-    normalize_transport_failure,
-)
-from mm7client.errors import ParseError, ValidationError
+from mm7client.codec import EncodedMessage, Limits, encode, new_transaction_id
+from mm7client.codes import CodeTable
+from mm7client.errors import ValidationError
+from mm7client.http11 import Http11Transport
 from mm7client.model import (
     Address,
     CancelRequest,
     MM7Message,
     ReplaceRequest,
-    Response,
-    SoapFault,
-    Status,
     SubmitRequest,
-    SubmitResponse,
+)
+from mm7client.policy import (
+    AttemptState,
+    Final,
+    Outcome,
+    Pause,
+    Resend,
+    SendPolicy,
+    SlowDown,
+    SubmitResult,
+    TransportFailed,
+    read_reply,
 )
 from mm7client.profiles import CarrierProfile, get_profile
+from mm7client.settings import TLS, Identity, Timeouts
 from mm7client.throttle import (
     Clock,
+    LocalThrottle,
     MonotonicClock,
     RetryPolicy,
-    ThrottleRegistry,
+    ThrottleBackend,
     VasStats,
     VasThrottle,
 )
-from mm7client.transport import HttpReply, HttpTransport, TransportError
+from mm7client.transport import AiohttpTransport, Transport, TransportError
 
 __all__ = ["MM7Client", "ResultHook", "SubmitManyItem", "SubmitResult", "SyncMM7Client"]
 
@@ -82,76 +88,7 @@ logger = logging.getLogger(__name__)
 #: Called once per final result: ``(the request as sent, its result)``.
 ResultHook = Callable[[Any, "SubmitResult"], Awaitable[None]]
 
-#: HTTP 4xx statuses worth retrying (timeout, too many requests); other 4xx are final.
-_TRANSIENT_CLIENT_ERRORS = frozenset({408, 425, 429})
-
 _Request = TypeVar("_Request", SubmitRequest, CancelRequest, ReplaceRequest)
-
-
-@dataclass(frozen=True, slots=True)
-class SubmitResult:
-    """The final result of one message (SubmitReq, CancelReq or ReplaceReq).
-
-    Attributes:
-        normalized: the normalized result (carrier status, SOAP fault status or transport
-            failure); ``normalized.category`` says what happened.
-        message_id: the MessageID the MMSC assigned (SubmitRsp), else ``None``.
-        status: the raw ``<Status>`` of the last answer (``None`` without an MM7 answer).
-        http_status: the HTTP status of the last answer (``None`` without one).
-        attempts: HTTP requests made for this message (1 when the first answer was final).
-        transaction_id: the TransactionID of the last attempt.
-        elapsed: seconds from the call to the final result (waits and retries included).
-        ambiguous: the connection dropped after the request was sent: the MMSC may have
-            accepted the message; it was not resent.
-        vas_id: the VASID the message was sent (and throttled) under.
-        fault: the SOAP fault of the last answer, if it was one.
-        operation: ``"SubmitReq"``, ``"CancelReq"`` or ``"ReplaceReq"``.
-    """
-
-    normalized: NormalizedResult
-    message_id: str | None = None
-    status: Status | None = None
-    http_status: int | None = None
-    attempts: int = 1
-    transaction_id: str | None = None
-    elapsed: float = 0.0
-    ambiguous: bool = False
-    vas_id: str | None = None
-    fault: SoapFault | None = None
-    operation: str = "SubmitReq"
-
-    @property
-    def category(self) -> Category:
-        """The normalized category (success / failed / retry / throttled / unknown)."""
-        return self.normalized.category
-
-    @property
-    def ok(self) -> bool:
-        """True when the MMSC accepted the message."""
-        return self.normalized.category is Category.SUCCESS
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-friendly: the seed table's columns (``NormalizedResult.to_dict``) and ours."""
-        data = self.normalized.to_dict()
-        data.update(
-            {
-                "messageId": self.message_id,
-                "statusCode": self.status.code if self.status is not None else None,
-                "httpStatus": self.http_status,
-                "attempts": self.attempts,
-                "transactionId": self.transaction_id,
-                "elapsed": round(self.elapsed, 6),
-                "ambiguous": self.ambiguous,
-                "vasId": self.vas_id,
-                "operation": self.operation,
-            }
-        )
-        if self.fault is not None:
-            data["fault"] = {
-                "faultcode": self.fault.fault_code,
-                "faultstring": self.fault.fault_string,
-            }
-        return data
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,15 +109,40 @@ class SubmitManyItem:
     error: ValidationError | None = None
 
 
-@dataclass(slots=True)
-class _Attempt:
-    normalized: NormalizedResult
-    transaction_id: str
-    message_id: str | None = None
-    status: Status | None = None
-    http_status: int | None = None
-    ambiguous: bool = False
-    fault: SoapFault | None = None
+_G = TypeVar("_G", Identity, TLS, Timeouts)
+
+
+def _group(kind: type[_G], group: _G | None, name: str, **fields: Any) -> _G:
+    """``group``, or one built from its fields given as keywords (never both)."""
+    given = {field: value for field, value in fields.items() if value is not None}
+    if group is None:
+        return kind(**given)
+    if given:
+        raise ValueError(
+            f"{name}= and {', '.join(sorted(given))}= set the same things: give one or the other"
+        )
+    return group
+
+
+_COPIERS: dict[type, Callable[[Any], Any]] = {}
+
+
+def _shallow_copy(obj: _Request) -> _Request:
+    """A shallow copy of the dataclass ``obj``, by a copy function compiled once per class.
+
+    A bulk send copies each request to fill in the client's defaults; field by field in
+    compiled code this costs a tenth of :func:`copy.copy` (which sets every slot by name).
+    """
+    cls = type(obj)
+    copier = _COPIERS.get(cls)
+    if copier is None:
+        assigns = "".join(f"    new.{field.name} = old.{field.name}\n" for field in fields(cls))
+        source = f"def copy(old):\n    new = make(cls)\n{assigns}    return new\n"
+        namespace: dict[str, Any] = {"make": object.__new__, "cls": cls}
+        exec(source, namespace)  # the names come from the dataclass's own fields
+        copier = _COPIERS[cls] = namespace["copy"]
+    copied: _Request = copier(obj)
+    return copied
 
 
 def _redact(url: str) -> tuple[str, str | None, str | None]:
@@ -192,26 +154,39 @@ def _redact(url: str) -> tuple[str, str | None, str | None]:
 
 
 class MM7Client:
-    """An asyncio MM7 client (VASP -> MMSC) over one pooled aiohttp session.
+    """An asyncio MM7 client (VASP -> MMSC) over a transport (by default pooled aiohttp).
+
+    The simple call takes every setting as a keyword (see the README); settings that belong
+    together can also come grouped (``identity=Identity(...)``, ``timeouts=Timeouts(...)``,
+    ``tls=TLS(...)``), but not both ways at once.
 
     Args:
         url: the MMSC's MM7 endpoint (credentials in the URL are moved to HTTP Basic auth).
         profile: carrier profile name or :class:`~mm7client.profiles.CarrierProfile`
             (default ``"lgt"``).
-        vasp_id / vas_id / kisa_orig_code / callback / sender_address: defaults filled into
-            every request that lacks them.
+        identity / vasp_id / vas_id / kisa_orig_code / callback / sender_address: defaults
+            filled into every request that lacks them (:class:`~mm7client.settings.Identity`).
         username / password: HTTP Basic credentials (the password also fills ``auth_password``
             where the profile carries one in the envelope). Never logged.
-        tps: contracted TPS, one value for every VASID or a ``{vas_id: tps}`` mapping
-            (``None``: unlimited until the MMSC answers 7103).
+        tps: contracted TPS of the in-process throttle, one value for every VASID or a
+            ``{vas_id: tps}`` mapping (``None``: unlimited until the MMSC answers 7103).
+        throttle: a :class:`~mm7client.throttle.ThrottleBackend` instead of the in-process one
+            (e.g. one shared by several processes); closed with the client.
         clock: the :class:`~mm7client.throttle.Clock` for waits (a ``FakeClock`` in tests).
         on_result: ``async (request, result)`` called once per final result (e.g. the
             receiver store's ``record_submit``).
         retry: the :class:`~mm7client.throttle.RetryPolicy` (budgets, backoff, 4030 pause).
         concurrency: default number of messages in flight in :meth:`submit_many`.
-        verify_tls / ca_file / ssl_context: TLS settings (verification on by default).
-        connect_timeout / total_timeout: seconds.
-        max_connections: connection pool size.
+        transport: ``"aiohttp"`` (the default), ``"http11"`` (the lean
+            :class:`~mm7client.http11.Http11Transport` on asyncio alone, a third of the CPU per
+            request), or any :class:`~mm7client.transport.Transport` (a fake in tests, a wrapper
+            in a fleet), closed with the client. The TLS, timeout and pool settings below
+            configure the first two and are refused with a Transport object.
+        tls / verify_tls / ca_file / ssl_context: TLS settings (verification on by default;
+            :class:`~mm7client.settings.TLS`).
+        timeouts / connect_timeout / total_timeout: seconds (10 / 30;
+            :class:`~mm7client.settings.Timeouts`).
+        max_connections: connection pool size (100).
         limits: size limits when decoding answers.
         table: a code table replacing the shipped LGT one.
         seed: seed of the backoff jitter (for reproducible tests).
@@ -222,6 +197,7 @@ class MM7Client:
         url: str,
         *,
         profile: str | CarrierProfile = "lgt",
+        identity: Identity | None = None,
         vasp_id: str | None = None,
         vas_id: str | None = None,
         kisa_orig_code: str | None = None,
@@ -230,34 +206,55 @@ class MM7Client:
         username: str | None = None,
         password: str | None = None,
         tps: float | Mapping[str, float] | None = None,
+        throttle: ThrottleBackend | None = None,
         clock: Clock | None = None,
         on_result: ResultHook | None = None,
         retry: RetryPolicy | None = None,
         concurrency: int = 16,
-        verify_tls: bool = True,
+        transport: Transport | Literal["aiohttp", "http11"] | None = None,
+        tls: TLS | None = None,
+        verify_tls: bool | None = None,
         ca_file: str | None = None,
         ssl_context: ssl.SSLContext | None = None,
-        connect_timeout: float = 10.0,
-        total_timeout: float = 30.0,
-        max_connections: int = 100,
+        timeouts: Timeouts | None = None,
+        connect_timeout: float | None = None,
+        total_timeout: float | None = None,
+        max_connections: int | None = None,
         limits: Limits | None = None,
         table: CodeTable | None = None,
         seed: int | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError(f"concurrency={concurrency!r}: must be at least 1")
+        identity = _group(
+            Identity,
+            identity,
+            "identity",
+            vasp_id=vasp_id,
+            vas_id=vas_id,
+            kisa_orig_code=kisa_orig_code,
+            callback=callback,
+            sender_address=sender_address,
+        )
+        tls = _group(TLS, tls, "tls", verify=verify_tls, ca_file=ca_file, context=ssl_context)
+        timeouts = _group(
+            Timeouts, timeouts, "timeouts", connect=connect_timeout, total=total_timeout
+        )
+        if tps is not None and throttle is not None:
+            raise ValueError(
+                "tps= configures the in-process throttle; with throttle=, set it there"
+            )
         clean_url, url_user, url_password = _redact(url)
         if username is None and url_user is not None:
             username, password = url_user, url_password or ""
         self.url = clean_url
         self.profile = get_profile(profile)
-        self.vasp_id = vasp_id
-        self.vas_id = vas_id
-        self.kisa_orig_code = kisa_orig_code
-        self.callback = callback
-        self.sender_address = (
-            Address(sender_address) if isinstance(sender_address, str) else sender_address
-        )
+        self.identity = identity
+        self.vasp_id = identity.vasp_id
+        self.vas_id = identity.vas_id
+        self.kisa_orig_code = identity.kisa_orig_code
+        self.callback = identity.callback
+        self.sender_address = identity.sender
         self.username = username
         self._password = password
         self.clock: Clock = clock or MonotonicClock()
@@ -266,20 +263,37 @@ class MM7Client:
         self.concurrency = concurrency
         self.limits = limits or Limits(max_body_bytes=2 * 1024 * 1024)
         self.table = table
-        self._rng = random.Random(seed)
-        self._throttles = ThrottleRegistry(self.clock, tps)
-        self.transport = HttpTransport(
-            clean_url,
-            username=username,
-            password=password if username is not None else None,
-            verify_tls=verify_tls,
-            ca_file=ca_file,
-            ssl_context=ssl_context,
-            connect_timeout=connect_timeout,
-            total_timeout=total_timeout,
-            max_connections=max_connections,
-            max_response_bytes=self.limits.max_body_bytes,
-        )
+        self.policy = SendPolicy(self.retry, table=table, rng=random.Random(seed))
+        self._throttle: ThrottleBackend = throttle or LocalThrottle(self.clock, tps)
+        if transport is not None and not isinstance(transport, str):
+            given = {
+                "tls": tls != TLS(),
+                "timeouts": timeouts != Timeouts(),
+                "max_connections": max_connections is not None,
+            }
+            if any(given.values()):
+                names = ", ".join(name for name, on in given.items() if on)
+                raise ValueError(
+                    f"{names}: settings of the default transport; with transport=, "
+                    "configure the transport you pass"
+                )
+            self.transport: Transport = transport
+        elif transport in (None, "aiohttp", "http11"):
+            make = Http11Transport if transport == "http11" else AiohttpTransport
+            self.transport = make(
+                clean_url,
+                username=username,
+                password=password if username is not None else None,
+                verify_tls=tls.verify,
+                ca_file=tls.ca_file,
+                ssl_context=tls.context,
+                connect_timeout=timeouts.connect,
+                total_timeout=timeouts.total,
+                max_connections=100 if max_connections is None else max_connections,
+                max_response_bytes=self.limits.max_body_bytes,
+            )
+        else:
+            raise ValueError(f"transport={transport!r}: 'aiohttp', 'http11' or a Transport")
 
     def __repr__(self) -> str:
         user = f", user={self.username!r}" if self.username is not None else ""
@@ -289,30 +303,41 @@ class MM7Client:
         )
 
     async def __aenter__(self) -> MM7Client:
-        await self.transport.open()
+        await self.open()
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
+    async def open(self) -> None:
+        """Open the transport now (the default one otherwise connects on first use)."""
+        opener = getattr(self.transport, "open", None)
+        if opener is not None:
+            await opener()
+
     async def close(self) -> None:
-        """Close the HTTP session."""
-        await self.transport.close()
+        """Close the transport (also one passed in) and the throttle backend."""
+        try:
+            await self.transport.aclose()
+        finally:
+            await self._throttle.aclose()
 
     # -- statistics ------------------------------------------------------------------------
 
     @property
     def stats(self) -> dict[str, VasStats]:
         """Counters per VASID (live objects): sent, paused, throttled_7103, retries, results."""
-        return self._throttles.stats()
+        return self._throttle.stats()
 
     def stats_dict(self) -> dict[str, dict[str, Any]]:
         """:attr:`stats` as plain JSON-friendly dicts."""
         return {vas: stats.as_dict() for vas, stats in self.stats.items()}
 
     def throttle_of(self, vas_id: str | None = None) -> VasThrottle:
-        """The throttling state of ``vas_id`` (default: the client's VASID)."""
-        return self._throttles.get(vas_id or self.vas_id or "")
+        """The in-process throttling state of ``vas_id`` (default: the client's VASID)."""
+        if not isinstance(self._throttle, LocalThrottle):
+            raise TypeError(f"throttle_of needs the in-process backend, not {self._throttle!r}")
+        return self._throttle.get(vas_id or self.vas_id or "")
 
     # -- public operations -----------------------------------------------------------------
 
@@ -426,8 +451,8 @@ class MM7Client:
         }
         if not changes:
             return request
-        # a shallow copy: the caller's request is never modified (3x cheaper than replace())
-        filled = copy.copy(request)
+        # a shallow copy: the caller's request is never modified
+        filled = _shallow_copy(request)
         for name, value in changes.items():
             setattr(filled, name, value)
         return filled
@@ -438,182 +463,97 @@ class MM7Client:
         return message, encode(message, self.profile)
 
     async def _send(self, message: _Request, vas_id: str, operation: str) -> SubmitResult:
-        started = self.clock.now()
+        """Carry the message's attempts; :class:`SendPolicy` decides after each one."""
+        clock = self.clock
+        started = clock.now()
         wall = time.perf_counter()
         # encoding validates: an invalid message raises here, before anything is sent
         sent_message, encoded = self._encode(message, fresh=False)
-        throttle = self._throttles.get(vas_id)
-        stats = throttle.stats
-        policy = self.retry
-        attempts = retries = throttled = 0
+        throttle = self._throttle
+        stats = throttle.stats_of(vas_id)
+        state = AttemptState(vas_id, operation, encoded.transaction_id)
         while True:
-            await throttle.before_send()
-            attempts += 1
+            await throttle.acquire(vas_id)
             stats.sent += 1
-            attempt = await self._exchange(encoded)
-            normalized = attempt.normalized
-            category = normalized.category
-            code = normalized.origin_result
-            again = False
-            retryable = category is Category.RETRY or (
-                attempt.ambiguous and policy.retry_ambiguous and category is Category.UNKNOWN
-            )
-            if category is Category.THROTTLED:
-                if normalized.pause_seconds is not None:
-                    pause = (
-                        policy.pause_seconds
-                        if policy.pause_seconds is not None
-                        else normalized.pause_seconds
-                    )
-                    throttle.pause(pause)
-                else:
-                    throttle.slow_down()
-                if throttled < policy.max_throttled_resends:
-                    throttled += 1
-                    stats.throttled_resends += 1
-                    again = True
-                    logger.info(
-                        "%s tid=%s VASID %s throttled (%s): resend %d of %d",
-                        operation,
-                        attempt.transaction_id,
-                        vas_id,
-                        code,
-                        throttled,
-                        policy.max_throttled_resends,
-                    )
-                    if normalized.pause_seconds is None and policy.throttle_retry_delay:
-                        await self.clock.sleep(policy.throttle_retry_delay)
-            elif retryable and retries + 1 < policy.max_attempts:
-                retries += 1
+            outcome = await self._exchange(encoded)
+            state = state.at(max(clock.now() - started, time.perf_counter() - wall))
+            step = self.policy.next_step(state, outcome)
+            if isinstance(step, Final):
+                return await self._finish(sent_message, step.result, stats)
+            code = step.verdict.normalized.origin_result
+            if isinstance(step, Resend):
                 stats.retries += 1
-                again = True
-                delay = policy.backoff(retries, self._rng)
                 logger.info(
                     "%s tid=%s VASID %s got %s (%s): retry %d of %d in %.3f s",
                     operation,
-                    attempt.transaction_id,
+                    state.transaction_id,
                     vas_id,
                     code,
-                    normalized.status_text,
-                    retries,
-                    policy.max_attempts - 1,
-                    delay,
+                    step.verdict.normalized.status_text,
+                    state.retries + 1,
+                    self.retry.max_attempts - 1,
+                    step.delay,
                 )
-                await self.clock.sleep(delay)
-            if again:
-                sent_message, encoded = self._encode(message, fresh=True)
-                continue
-            result = SubmitResult(
-                normalized=normalized,
-                message_id=attempt.message_id,
-                status=attempt.status,
-                http_status=attempt.http_status,
-                attempts=attempts,
-                transaction_id=attempt.transaction_id,
-                elapsed=max(self.clock.now() - started, time.perf_counter() - wall),
-                ambiguous=attempt.ambiguous,
-                vas_id=vas_id or None,
-                fault=attempt.fault,
-                operation=operation,
-            )
-            stats.results[str(category)] += 1
-            if attempt.ambiguous:
-                stats.ambiguous += 1
-                logger.warning(
-                    "%s tid=%s VASID %s: connection lost after sending, outcome unknown "
-                    "(not resent)",
+                await clock.sleep(step.delay)
+            else:
+                if isinstance(step, Pause):
+                    await throttle.pause(step.vas_id, step.seconds)
+                else:
+                    await throttle.slow_down(step.vas_id)
+                if step.final is not None:
+                    return await self._finish(sent_message, step.final, stats)
+                stats.throttled_resends += 1
+                logger.info(
+                    "%s tid=%s VASID %s throttled (%s): resend %d of %d",
                     operation,
-                    attempt.transaction_id,
+                    state.transaction_id,
                     vas_id,
+                    code,
+                    state.throttled + 1,
+                    self.retry.max_throttled_resends,
                 )
-            logger.debug(
-                "%s tid=%s VASID %s final: %s %s after %d attempt(s)",
-                operation,
-                attempt.transaction_id,
-                vas_id,
-                code,
-                category,
-                attempts,
-            )
-            if self.on_result is not None:
-                try:
-                    await self.on_result(sent_message, result)
-                except Exception:
-                    logger.exception("on_result hook failed for tid=%s", attempt.transaction_id)
-            return result
+                if isinstance(step, SlowDown) and step.delay:
+                    await clock.sleep(step.delay)
+            sent_message, encoded = self._encode(message, fresh=True)
+            state = state.after(step, encoded.transaction_id)
 
-    async def _exchange(self, encoded: EncodedMessage) -> _Attempt:
-        """One HTTP round trip, normalized."""
-        tid = encoded.transaction_id
+    async def _finish(
+        self, sent_message: MM7Message, result: SubmitResult, stats: VasStats
+    ) -> SubmitResult:
+        stats.results[str(result.normalized.category)] += 1
+        if result.ambiguous:
+            stats.ambiguous += 1
+            logger.warning(
+                "%s tid=%s VASID %s: outcome unknown, not resent (%s)",
+                result.operation,
+                result.transaction_id,
+                result.vas_id,
+                result.normalized.status_text,
+            )
+        logger.debug(
+            "%s tid=%s VASID %s final: %s %s after %d attempt(s)",
+            result.operation,
+            result.transaction_id,
+            result.vas_id,
+            result.normalized.origin_result,
+            result.normalized.category,
+            result.attempts,
+        )
+        if self.on_result is not None:
+            try:
+                await self.on_result(sent_message, result)
+            except Exception:
+                logger.exception("on_result hook failed for tid=%s", result.transaction_id)
+        return result
+
+    async def _exchange(self, encoded: EncodedMessage) -> Outcome:
+        """One HTTP round trip, decoded (what it means is the policy's to say)."""
         try:
-            reply = await self.transport.post(encoded.body, encoded.content_type)
+            reply = await self.transport.send(encoded.body, {"Content-Type": encoded.content_type})
         except TransportError as exc:
-            logger.debug("tid=%s transport failure: %s", tid, exc)
-            return _Attempt(
-                normalize_transport_failure(exc.kind, exc.detail, table=self.table),
-                tid,
-                ambiguous=exc.ambiguous,
-            )
-        return self._read_reply(reply, tid)
-
-    def _transport_result(self, reply: HttpReply, tid: str, detail: str) -> _Attempt:
-        kind = TransportFailure.HTTP_ERROR if reply.status >= 400 else TransportFailure.UNPARSEABLE
-        normalized = normalize_transport_failure(
-            kind, f"HTTP {reply.status}: {detail}", table=self.table
-        )
-        if 400 <= reply.status < 500 and reply.status not in _TRANSIENT_CLIENT_ERRORS:
-            # 401, 403, 404, 413...: resending the same request cannot help
-            normalized = dataclasses.replace(normalized, category=Category.FAILED)
-        return _Attempt(normalized, tid, http_status=reply.status)
-
-    def _read_reply(self, reply: HttpReply, tid: str) -> _Attempt:
-        try:
-            answer = decode(reply.body, reply.content_type, self.limits)
-        except ParseError as exc:
-            return self._transport_result(reply, tid, _short(str(exc)))
-        if isinstance(answer, SoapFault):
-            if answer.status is None:
-                return self._transport_result(
-                    reply, tid, _short(f"SOAP fault {answer.fault_code}: {answer.fault_string}")
-                )
-            status = answer.status
-            return _Attempt(
-                normalize_submit_status(status.code, status.text, table=self.table),
-                tid,
-                status=status,
-                http_status=reply.status,
-                fault=answer,
-            )
-        if not isinstance(answer, Response):
-            return self._transport_result(
-                reply, tid, f"unexpected {type(answer).__name__} in answer"
-            )
-        if answer.transaction_id and answer.transaction_id != tid:
-            # the answer belongs to another request: neither its status nor its MessageID can
-            # be trusted, and this message may have been accepted - ambiguous, not resent
-            detail = (
-                f"answer TransactionID {_short(answer.transaction_id, 60)!r} does not match "
-                f"the request's {tid!r}"
-            )
-            logger.warning("%s", detail)
-            return _Attempt(
-                normalize_transport_failure(TransportFailure.AMBIGUOUS, detail, table=self.table),
-                tid,
-                http_status=reply.status,
-                ambiguous=True,
-            )
-        status = answer.status
-        return _Attempt(
-            normalize_submit_status(status.code, status.text, table=self.table),
-            tid,
-            message_id=answer.message_id if isinstance(answer, SubmitResponse) else None,
-            status=status,
-            http_status=reply.status,
-        )
-
-
-def _short(text: str, limit: int = 200) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+            logger.debug("tid=%s transport failure: %s", encoded.transaction_id, exc)
+            return TransportFailed(exc.kind, exc.detail)
+        return read_reply(reply.status, reply.body, reply.content_type, self.limits)
 
 
 async def _aiter(
@@ -645,7 +585,7 @@ class SyncMM7Client:
         return f"Sync{self.client!r}"
 
     def __enter__(self) -> SyncMM7Client:
-        self._runner.run(self.client.transport.open())
+        self._runner.run(self.client.open())
         self._opened = True
         return self
 

@@ -1,16 +1,26 @@
-"""The HTTP transport of the client: one aiohttp session, MM7's HTTP conventions, error kinds.
+"""The client's transport: the :class:`Transport` protocol and its aiohttp implementation.
 
-:class:`HttpTransport` POSTs pre-encoded MM7 bodies (``bytes``, so ``Content-Length`` is always
-sent, never chunked) with ``SOAPAction: ""``, HTTP Basic auth, TLS verification on by default
-(optionally against a custom CA) and connect / total timeouts. It returns every HTTP answer as
-an :class:`HttpReply` (whatever its status: deciding what a body means is the codec's job) and
-turns every failure below HTTP into a :class:`TransportError` whose ``kind`` is a
-:class:`~mm7client.codes.TransportFailure`:
+A transport carries one MM7 request's bytes to the MMSC and brings back the HTTP answer, or
+raises :class:`TransportError` saying what failed below HTTP. ``MM7Client(..., transport=...)``
+takes any object with these two methods (tests inject a fake one; a fleet can wrap the default)::
+
+    async def send(self, body: bytes, headers: Mapping[str, str]) -> HttpReply: ...
+    async def aclose(self) -> None: ...
+
+:class:`AiohttpTransport` (the default; also ``HttpTransport``) POSTs pre-encoded MM7 bodies
+(``bytes``, so ``Content-Length`` is always sent, never chunked) with ``SOAPAction: ""``, HTTP
+Basic auth, TLS verification on by default (optionally against a custom CA) and connect /
+total timeouts. It returns every HTTP answer as an :class:`HttpReply` (whatever its status:
+deciding what a body means is the codec's job) and turns every failure below HTTP into a
+:class:`TransportError` whose ``kind`` is a :class:`~mm7client.codes.TransportFailure`:
 
 * ``connection_refused`` / ``connection_error``: the request never left (retry is safe);
 * ``timeout``: no answer within the deadline;
 * ``ambiguous``: the connection dropped after every byte of the request was handed to the
   network - the MMSC may have accepted the message, so it must not be resent blindly.
+
+The transport only reports what happened; what it means (retry, final, ambiguous) is decided by
+:mod:`mm7client.policy`.
 """
 
 from __future__ import annotations
@@ -21,14 +31,16 @@ import errno
 import logging
 import ssl
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
-from types import SimpleNamespace
+from typing import Protocol, runtime_checkable
 
 import aiohttp
+from yarl import URL
 
 from mm7client.codes import TransportFailure
 
-__all__ = ["HttpReply", "HttpTransport", "TransportError"]
+__all__ = ["AiohttpTransport", "HttpReply", "HttpTransport", "Transport", "TransportError"]
 
 logger = logging.getLogger(__name__)
 
@@ -64,25 +76,25 @@ class TransportError(Exception):
         return self.kind is TransportFailure.AMBIGUOUS
 
 
-class _SendState(SimpleNamespace):
-    """Per-request trace context: bytes of the body handed to the connection."""
+@runtime_checkable
+class Transport(Protocol):
+    """What :class:`~mm7client.client.MM7Client` needs to exchange bytes with an MMSC."""
 
-    body_bytes: int
-    sent_bytes: int
+    async def send(self, body: bytes, headers: Mapping[str, str]) -> HttpReply:
+        """POST ``body`` with the message's ``headers`` (``Content-Type``) to the MMSC.
+
+        Returns every HTTP answer whatever its status; raises :class:`TransportError` when
+        none came (its ``kind`` says whether the request may have arrived).
+        """
+        ...
+
+    async def aclose(self) -> None:
+        """Release the connections."""
+        ...
 
 
-async def _on_chunk_sent(
-    session: aiohttp.ClientSession,
-    context: SimpleNamespace,
-    params: aiohttp.TraceRequestChunkSentParams,
-) -> None:
-    state = context.trace_request_ctx
-    if isinstance(state, _SendState):
-        state.sent_bytes += len(params.chunk)
-
-
-class HttpTransport:
-    """One aiohttp session (pooled, keep-alive) posting MM7 bodies to one MMSC URL.
+class AiohttpTransport:
+    """The default :class:`Transport`: one pooled keep-alive aiohttp session, one MMSC URL.
 
     Args:
         url: the MMSC's MM7 endpoint.
@@ -120,6 +132,11 @@ class HttpTransport:
         self._authorization = (
             _basic_authorization(username, password or "") if username is not None else None
         )
+        # the headers every request carries, built once
+        self._headers = {"SOAPAction": '""'}
+        if self._authorization is not None:
+            self._headers["Authorization"] = self._authorization
+        self._url = URL(url)
         self.verify_tls = verify_tls
         self.ca_file = ca_file
         self._ssl: ssl.SSLContext | bool
@@ -138,19 +155,16 @@ class HttpTransport:
 
     def __repr__(self) -> str:
         user = f", user={self.username!r}" if self.username is not None else ""
-        return f"HttpTransport({self.url!r}{user}, verify_tls={self.verify_tls})"
+        return f"AiohttpTransport({self.url!r}{user}, verify_tls={self.verify_tls})"
 
     async def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            trace = aiohttp.TraceConfig()
-            trace.on_request_chunk_sent.append(_on_chunk_sent)
             connector = aiohttp.TCPConnector(limit=self.max_connections, ssl=self._ssl)
             self._session = aiohttp.ClientSession(
                 connector=connector,
                 timeout=aiohttp.ClientTimeout(
                     total=self.total_timeout, sock_connect=self.connect_timeout
                 ),
-                trace_configs=[trace],
                 auto_decompress=False,
             )
             self._owns_session = True
@@ -165,26 +179,30 @@ class HttpTransport:
         if self._session is not None and self._owns_session and not self._session.closed:
             await self._session.close()
 
+    async def aclose(self) -> None:
+        """:meth:`close` (the :class:`Transport` protocol's name)."""
+        await self.close()
+
     async def post(
-        self, body: bytes, content_type: str, headers: dict[str, str] | None = None
+        self, body: bytes, content_type: str, headers: Mapping[str, str] | None = None
     ) -> HttpReply:
-        """POST ``body``; returns the answer or raises :class:`TransportError`."""
-        session = await self._get_session()
-        send_headers = {"Content-Type": content_type, "SOAPAction": '""'}
+        """POST ``body`` as ``content_type``; returns the answer or raises TransportError."""
+        send_headers = {"Content-Type": content_type}
         if headers:
             send_headers.update(headers)
-        if self._authorization is not None:
-            send_headers["Authorization"] = self._authorization
+        return await self.send(body, send_headers)
+
+    async def send(self, body: bytes, headers: Mapping[str, str]) -> HttpReply:
+        """POST ``body``; returns the answer or raises :class:`TransportError`."""
+        session = self._session
+        if session is None or session.closed:
+            session = await self._get_session()
+        send_headers = {**headers, **self._headers}
         send_headers.pop("Content-Length", None)  # aiohttp writes it from the bytes
-        state = _SendState(body_bytes=len(body), sent_bytes=0)
         start = time.perf_counter()
         try:
             async with session.post(
-                self.url,
-                data=body,
-                headers=send_headers,
-                trace_request_ctx=state,
-                allow_redirects=False,
+                self._url, data=body, headers=send_headers, allow_redirects=False
             ) as response:
                 declared = response.content_length
                 if declared is not None and declared > self.max_response_bytes:
@@ -219,11 +237,15 @@ class HttpTransport:
         except TransportError:
             raise
         except Exception as exc:
-            error = classify_error(exc, sent=state.sent_bytes >= state.body_bytes > 0)
+            error = classify_error(exc, sent=bool(body) and _request_written(exc))
             if error is None:
                 raise
             logger.debug("POST %s failed: %s", self.url, error)
             raise error from exc
+
+
+#: The name the aiohttp transport had when it was the only one.
+HttpTransport = AiohttpTransport
 
 
 def _basic_authorization(username: str, password: str) -> str:
@@ -234,6 +256,21 @@ def _basic_authorization(username: str, password: str) -> str:
     except UnicodeEncodeError:
         raw = pair.encode("utf-8")
     return "Basic " + base64.b64encode(raw).decode("ascii")
+
+
+def _request_written(exc: BaseException) -> bool:
+    """Whether the request had been handed to the network when ``exc`` was raised.
+
+    aiohttp writes a ``bytes`` body together with the headers, at once, as soon as it holds a
+    connection; so every failure after connecting counts as sent, except its writer refusing a
+    transport that was already closing (a pooled connection the server had just closed).
+    """
+    if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError):
+        return False
+    return not (
+        isinstance(exc, aiohttp.ClientConnectionResetError)
+        and str(exc) == "Cannot write to closing transport"
+    )
 
 
 def classify_error(exc: BaseException, *, sent: bool) -> TransportError | None:

@@ -512,27 +512,21 @@ def normalize_transport_failure(
     table = table or CodeTable.default()
     failure = TransportFailure(str(kind).strip().lower())
     row = table.find(RESULT_TYPE_TRANSPORT, failure.value, provider=TRANSPORT_PROVIDER)
-    category = None if row is not None else _TRANSPORT_FALLBACK[failure]
+    known = row is not None
+    if row is None:
+        # a user table without the transport rows: the shipped rows decide (the CSV is the one
+        # place a transport failure's category is written down)
+        row = _default_table().find(
+            RESULT_TYPE_TRANSPORT, failure.value, provider=TRANSPORT_PROVIDER
+        )
     return _result(
         row,
         result_type=RESULT_TYPE_TRANSPORT,
         origin=failure.value,
         status_text=detail or None,
-        known=row is not None,
+        known=known,
         provider=TRANSPORT_PROVIDER,
-        result_message=None if row is not None else failure.value,
-        category=category,
     )
-
-
-_TRANSPORT_FALLBACK: dict[TransportFailure, Category] = {
-    TransportFailure.TIMEOUT: Category.RETRY,
-    TransportFailure.CONNECTION_REFUSED: Category.RETRY,
-    TransportFailure.CONNECTION_ERROR: Category.RETRY,
-    TransportFailure.HTTP_ERROR: Category.RETRY,
-    TransportFailure.UNPARSEABLE: Category.FAILED,
-    TransportFailure.AMBIGUOUS: Category.UNKNOWN,
-}
 
 
 def iter_rows(table: CodeTable | None = None) -> Iterable[CodeRow]:

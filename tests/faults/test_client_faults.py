@@ -53,10 +53,14 @@ async def hook() -> Results:
     return Results()
 
 
-@pytest_asyncio.fixture
-async def client(mmsc: MockMMSC, hook: Results) -> AsyncIterator[MM7Client]:
+@pytest_asyncio.fixture(params=["aiohttp", "http11"])
+async def client(
+    request: pytest.FixtureRequest, mmsc: MockMMSC, hook: Results
+) -> AsyncIterator[MM7Client]:
+    # every fault against both HTTP transports: aiohttp (the default) and the lean http11
     async with MM7Client(
         mmsc.url,
+        transport=request.param,
         vasp_id="VASP01",
         vas_id="VAS001",
         kisa_orig_code="123456789",

@@ -29,8 +29,19 @@ LGT_SUBMIT_ROWS = [
 ]
 
 
+# every test here runs over both HTTP transports: aiohttp (the default) and the lean http11
+TRANSPORT = {"name": "aiohttp"}
+
+
+@pytest.fixture(autouse=True, params=["aiohttp", "http11"])
+def http_transport(request: pytest.FixtureRequest) -> str:
+    TRANSPORT["name"] = request.param
+    return str(request.param)
+
+
 def client_for(url: str, **options: object) -> MM7Client:
     defaults: dict[str, object] = {
+        "transport": TRANSPORT["name"],
         "vasp_id": "VASP",
         "vas_id": "VAS1",
         "kisa_orig_code": "123456789",

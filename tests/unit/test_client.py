@@ -210,8 +210,19 @@ async def make_server() -> AsyncIterator[Callable[..., asyncio.Future[ScriptedSe
         await server.close()
 
 
+# every test here runs over both HTTP transports: aiohttp (the default) and the lean http11
+TRANSPORT = {"name": "aiohttp"}
+
+
+@pytest.fixture(autouse=True, params=["aiohttp", "http11"])
+def http_transport(request: pytest.FixtureRequest) -> str:
+    TRANSPORT["name"] = request.param
+    return str(request.param)
+
+
 def client_for(url: str, **options: object) -> MM7Client:
     defaults: dict[str, object] = {
+        "transport": TRANSPORT["name"],
         "vasp_id": "VASP",
         "vas_id": "VAS1",
         "kisa_orig_code": "123456789",
@@ -580,6 +591,7 @@ def test_sync_facade_sends_from_plain_code() -> None:
     try:
         with SyncMM7Client(
             server.url,
+            transport=TRANSPORT["name"],
             vasp_id="VASP",
             vas_id="VAS1",
             kisa_orig_code="123456789",

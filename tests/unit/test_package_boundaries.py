@@ -24,6 +24,9 @@ LIBRARY = Path(__file__).resolve().parents[2] / "mm7client"
         "mm7client.profiles",
         "mm7client.codes",
         "mm7client.server",
+        "mm7client.policy",
+        "mm7client.throttle",
+        "mm7client.settings",
     ],
 )
 def test_pure_core_loads_no_http_stack(module: str) -> None:

@@ -10,11 +10,14 @@ import pytest
 
 from mm7client.throttle import (
     FakeClock,
+    LocalThrottle,
     MonotonicClock,
     PauseGate,
     RateLimiter,
     RetryPolicy,
+    ThrottleBackend,
     ThrottleRegistry,
+    TokenBucket,
     VasThrottle,
 )
 
@@ -225,3 +228,55 @@ async def test_registry_keeps_vasids_independent() -> None:
     assert {t.vas_id for t in registry} == {"A", "B"}
     assert set(registry.stats()) == {"A", "B"}
     assert ThrottleRegistry(clock, 3).get("X").limiter.contracted_tps == 3.0
+
+
+def test_token_bucket_paces_without_a_clock() -> None:
+    bucket = TokenBucket(rate=4, now=10.0)  # burst 1: evenly paced
+    assert bucket.take(10.0)
+    assert not bucket.take(10.0)
+    assert bucket.wait_time(10.0) == pytest.approx(0.25)
+    assert not bucket.take(10.2)
+    assert bucket.take(10.25)
+    assert bucket.wait_time(10.25) == pytest.approx(0.25)
+    bucket.set_rate(1, now=10.5)  # the quarter second until now earned at 4 TPS: one token
+    assert bucket.take(10.5)
+    assert bucket.wait_time(10.5) == pytest.approx(1.0)
+    bucket.drain(12.0)
+    assert bucket.wait_time(12.0) == pytest.approx(1.0)
+
+
+def test_token_bucket_answers_a_tps_contract_at_once() -> None:
+    # a server enforcing 10 TPS with one second's burst: accept or refuse (7103) now
+    bucket = TokenBucket(rate=10, burst=10, now=0.0)
+    assert sum(bucket.take(0.0) for _ in range(15)) == 10
+    assert not bucket.take(0.05)
+    assert bucket.take(0.1)
+    assert sum(bucket.take(t / 100) for t in range(11, 111)) == 10  # 10 per second after that
+    assert bucket.take(100.0, n=10) and not bucket.take(100.0, n=1)  # never more than the burst
+
+
+def test_token_bucket_refuses_bad_settings() -> None:
+    with pytest.raises(ValueError, match="rate=0"):
+        TokenBucket(0)
+    with pytest.raises(ValueError, match="burst=-1"):
+        TokenBucket(1, -1)
+    with pytest.raises(ValueError, match="rate=-2"):
+        TokenBucket(1).set_rate(-2)
+
+
+@pytest.mark.asyncio
+async def test_local_throttle_is_a_throttle_backend() -> None:
+    clock = FakeClock()
+    backend: ThrottleBackend = LocalThrottle(clock, {"A": 2.0})
+    assert isinstance(backend, ThrottleBackend)
+    assert ThrottleRegistry is LocalThrottle
+    assert await backend.acquire("A") == 0
+    assert await backend.acquire("A") == pytest.approx(0.5)  # 2 TPS
+    await backend.pause("A", 60)
+    assert await backend.acquire("B") == 0  # other VASIDs keep sending
+    assert await backend.acquire("A") == pytest.approx(60)
+    await backend.slow_down("A")
+    assert backend.stats_of("A").paused == 1
+    assert backend.stats_of("A").throttled_7103 == 1
+    assert set(backend.stats()) == {"A", "B"}
+    await backend.aclose()

@@ -15,6 +15,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Literal, get_args
 
 __all__ = [
     "Address",
@@ -26,8 +27,10 @@ __all__ = [
     "DeliverResponse",
     "DeliveryReportRequest",
     "DeliveryReportResponse",
+    "FormStyle",
     "MM7Message",
     "MessageClass",
+    "MessageForm",
     "Part",
     "Priority",
     "ReadReplyRequest",
@@ -46,6 +49,50 @@ __all__ = [
 
 #: An absolute time, or a relative one (``timedelta`` is written as an xs:duration).
 TimeValue = datetime | timedelta
+
+#: How the MM7 elements of a message are written (see :class:`MessageForm`).
+FormStyle = Literal["lgt", "default-ns", "prefixed"]
+
+
+@dataclass(frozen=True, slots=True)
+class MessageForm:
+    """The form of an MM7 message on the wire: its namespace, MM7Version and XML style.
+
+    ``style`` is one of:
+
+    * ``"default-ns"`` - the MM7 namespace is the default namespace of the operation element,
+      children unprefixed: ``<SubmitRsp xmlns="NS"><MM7Version>``. Read alike by peers that
+      look children up in the MM7 namespace and by peers that ignore namespaces; the
+      standard (3GPP) profile writes it.
+    * ``"prefixed"`` - ``mm7:`` on the operation and on every child:
+      ``<mm7:SubmitRsp xmlns:mm7="NS"><mm7:MM7Version>`` (TS 23.140's samples).
+    * ``"lgt"`` - ``mm7:`` on the operation only, children unqualified:
+      ``<mm7:SubmitRsp xmlns:mm7="NS"><MM7Version>`` (LG U+'s carrier form).
+
+    :func:`mm7client.codec.decode` fills ``form`` on every message it reads (and
+    :func:`~mm7client.codec.summarize_request` on its summary), so a server can answer in the
+    form a request arrived in: ``encode(response, profile, form=request.form)``. An empty
+    ``namespace`` (a peer that sent the operation unqualified) or ``version`` is written as the
+    profile's.
+    """
+
+    namespace: str
+    version: str = ""
+    style: FormStyle = "default-ns"
+
+    def __post_init__(self) -> None:
+        if self.style not in _FORM_STYLES:
+            raise ValueError(
+                f"style={self.style!r}: expected one of {', '.join(map(repr, _FORM_STYLES))}"
+            )
+
+    @property
+    def qualified(self) -> bool:
+        """True when the children are in the MM7 namespace (every style but ``"lgt"``)."""
+        return self.style != "lgt"
+
+
+_FORM_STYLES: tuple[str, ...] = get_args(FormStyle)
 
 
 class AddressKind(enum.StrEnum):
@@ -223,10 +270,15 @@ class Status:
 
 @dataclass(slots=True, kw_only=True)
 class MM7Message:
-    """Fields every MM7 message has."""
+    """Fields every MM7 message has.
+
+    ``form`` is the form a decoded message arrived in (namespace, MM7Version, style; ``None``
+    on a message you build). It is not compared: a message equals its re-encoded copy.
+    """
 
     transaction_id: str | None = None
     mm7_version: str | None = None
+    form: MessageForm | None = field(default=None, compare=False, repr=False)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,20 +1,22 @@
 """Carrier profiles: everything that differs between MMSCs, in one frozen dataclass.
 
-A profile fixes the MM7 namespace and version, how the XML is written (qualified children or
-not, boolean spelling), the charset, the carrier's extension elements and the limits that
-validation enforces before anything is sent.
+A profile fixes the MM7 namespace and version, how the XML is written (its
+:class:`~mm7client.model.MessageForm` style, boolean spelling), the charset, the carrier's
+extension elements and the limits that validation enforces before anything is sent.
 
 Two profiles ship: :data:`LGT` (LG U+ direct link: REL-5-MM7-1-2, 5.3.0, EUC-KR, unqualified
 children, KisaOrigCode and CallBack) and :data:`THREEGPP` (standards-conformant REL-6-MM7-1-4,
-6.8.0, UTF-8). Make your own with :func:`dataclasses.replace` or by constructing
-:class:`CarrierProfile`.
+6.8.0, UTF-8, the MM7 namespace as the default namespace). Make your own with
+:func:`dataclasses.replace` or by constructing :class:`CarrierProfile`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from mm7client.model import FormStyle, MessageForm
 
 __all__ = [
     "LGT",
@@ -37,8 +39,10 @@ class CarrierProfile:
         name: short name, e.g. ``"lgt"``.
         namespace: the MM7 namespace (carries the schema release).
         mm7_version: the ``MM7Version`` element's value.
-        qualified: write child elements with the MM7 namespace prefix (standard) or unqualified
-            (LGT's sample form: only the operation element is qualified).
+        style: how the MM7 elements are written (see :class:`~mm7client.model.MessageForm`):
+            ``"default-ns"`` (the MM7 namespace as default namespace, read by every kind of
+            peer), ``"prefixed"`` (``mm7:`` on every element) or ``"lgt"`` (LGT's sample form:
+            only the operation element is qualified, children unqualified).
         boolean_style: ``"lower"`` writes ``true``/``false``; ``"title"`` writes ``True``/``False``.
         charset: the charset label written on the wire, e.g. ``"euc-kr"``.
         codec: the Python codec that encodes text for this charset; characters it cannot encode
@@ -67,7 +71,7 @@ class CarrierProfile:
     name: str
     namespace: str
     mm7_version: str
-    qualified: bool = True
+    style: FormStyle = "default-ns"
     boolean_style: str = "lower"
     charset: str = "utf-8"
     codec: str = "utf-8"
@@ -86,14 +90,27 @@ class CarrierProfile:
     max_recipients: int | None = None
     max_message_bytes: int | None = None
     part_headers: tuple[tuple[str, str], ...] = ()
+    _form: MessageForm = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        # MessageForm checks the style
+        object.__setattr__(self, "_form", MessageForm(self.namespace, self.mm7_version, self.style))
         if self.boolean_style not in ("lower", "title"):
             raise ValueError(f"boolean_style={self.boolean_style!r}: expected 'lower' or 'title'")
         try:
             "".encode(self.codec)
         except LookupError as exc:
             raise ValueError(f"codec={self.codec!r}: unknown Python codec") from exc
+
+    @property
+    def form(self) -> MessageForm:
+        """The form this profile writes: its namespace, MM7Version and style."""
+        return self._form
+
+    @property
+    def qualified(self) -> bool:
+        """True when child elements are written in the MM7 namespace (every style but LGT's)."""
+        return self.style != "lgt"
 
     def replace(self, **changes: object) -> CarrierProfile:
         """A copy with some fields changed, e.g. ``LGT.replace(max_image_bytes=100_000)``."""
@@ -104,7 +121,7 @@ LGT = CarrierProfile(
     name="lgt",
     namespace=MM7_NAMESPACE_PREFIX + "REL-5-MM7-1-2",
     mm7_version="5.3.0",
-    qualified=False,
+    style="lgt",
     boolean_style="title",
     charset="euc-kr",
     codec="euc_kr",
@@ -125,7 +142,8 @@ THREEGPP = CarrierProfile(
     namespace=MM7_NAMESPACE_PREFIX + "REL-6-MM7-1-4",
     mm7_version="6.8.0",
 )
-"""Standards-conformant MM7 (REL-6-MM7-1-4, 6.8.0, UTF-8, qualified children)."""
+"""Standards-conformant MM7 (REL-6-MM7-1-4, 6.8.0, UTF-8, children in the MM7 namespace, written
+as the default namespace so namespace-blind peers read them too)."""
 
 _PROFILES: dict[str, CarrierProfile] = {"lgt": LGT, "3gpp": THREEGPP}
 

@@ -14,6 +14,11 @@ refuses http(s) URLs and lxml parsers run with ``no_network=True``.
 Kinds: ``"3gpp"`` (REL-6-MM7-1-4, standard qualified form) and ``"lgt"`` (REL-5-MM7-1-2 in
 LG U+'s form: unqualified children, ``True``/``False``, CallBack and KisaOrigCode).
 
+``validate_envelope(..., style=...)`` checks a message written in a form whose qualification
+differs from the kind's schema (a REL-6 message with unqualified children, an LGT message in the
+default-namespace form): every MM7 element must be written consistently in that style, then
+its children are moved to the schema's qualification and the content is validated.
+
 Usage::
 
     from schema_oracle import validate_envelope
@@ -37,6 +42,7 @@ __all__ = [
     "MM7_NAMESPACES",
     "OPERATIONS",
     "SOAP_ENV_NS",
+    "STYLE_QUALIFIED",
     "WSDL_DIR",
     "NoNetworkTransport",
     "envelope_schema",
@@ -222,21 +228,74 @@ def validate_element(kind: str, element: bytes | str | etree._Element, *, where:
         raise AssertionError(f"{label}: zeep rejected it: {type(exc).__name__}: {exc}") from exc
 
 
+#: The message form styles (mm7client.model.MessageForm.style) and whether children are qualified.
+STYLE_QUALIFIED = {"default-ns": True, "prefixed": True, "lgt": False}
+_KIND_QUALIFIED = {"3gpp": True, "lgt": False}
+
+
+def _check_style(element: etree._Element, namespace: str, style: str, label: str) -> None:
+    """``element`` (an operation or fault detail) is written in ``style``: its prefix (none for
+    the default-namespace form) and the namespace of every descendant."""
+    default_ns = element.prefix is None
+    if default_ns != (style == "default-ns"):
+        raise AssertionError(f"{label}: prefix {element.prefix!r} does not match style {style!r}")
+    wanted = namespace if STYLE_QUALIFIED[style] else None
+    for item in element.iterdescendants(etree.Element):
+        if _ns(item.tag) != wanted:
+            raise AssertionError(f"{label}: {item.tag!r} is not in {wanted!r} ({style} form)")
+
+
+def _requalified(element: etree._Element, namespace: str, qualified: bool) -> etree._Element:
+    """A copy of ``element`` (declaring ``namespace`` with a prefix) whose descendants are in
+    ``namespace`` or in none."""
+
+    def copy(item: etree._Element, tag: str) -> etree._Element:
+        new = etree.Element(tag, dict(item.attrib), nsmap={"mm7": namespace})
+        new.text, new.tail = item.text, item.tail
+        for sub in item.iterchildren(etree.Element):
+            local = _local(sub.tag)
+            new.append(copy(sub, f"{{{namespace}}}{local}" if qualified else local))
+        return new
+
+    return copy(element, element.tag)
+
+
+def _in_schema_form(kind: str, root: etree._Element, style: str) -> etree._Element:
+    """A copy of envelope ``root`` whose MM7 elements are qualified as ``kind``'s schema wants,
+    after checking that they are written consistently in ``style``."""
+    ns = MM7_NAMESPACES[kind]
+    root = _standalone(root)
+    body = root.find(f"{{{SOAP_ENV_NS}}}Body")
+    if body is None:
+        return root
+    holders = [c for c in body if isinstance(c.tag, str) and _ns(c.tag) == ns]
+    holders += [c for c in body.iterfind(f"{{{SOAP_ENV_NS}}}Fault/detail/*")]
+    for holder in holders:
+        _check_style(holder, ns, style, _local(holder.tag))
+        fixed = _requalified(holder, ns, _KIND_QUALIFIED[kind])
+        holder.getparent().replace(holder, fixed)
+    return root
+
+
 def validate_envelope(
     kind: str,
     envelope_xml: bytes | str | etree._Element,
     *,
     require_transaction_id: bool = True,
+    style: str | None = None,
 ) -> None:
     """Validate a whole MM7 SOAP envelope of ``kind``; AssertionError with the reasons if not.
 
     Checks the SOAP 1.1 envelope structure, the ``TransactionID`` header (exactly one, required
     unless ``require_transaction_id=False``), and the Body: either exactly one MM7 operation
     element, or a SOAP Fault whose ``detail`` holds an RSErrorRsp or VASPErrorRsp. Each MM7
-    element is checked by lxml XMLSchema and by zeep.
+    element is checked by lxml XMLSchema and by zeep. With ``style`` (a MessageForm style), the
+    MM7 elements must be written in that style and are validated in the schema's qualification.
     """
     ns = MM7_NAMESPACES[_check_kind(kind)]
     root = _as_element(envelope_xml)
+    if style is not None:
+        root = _in_schema_form(kind, root, style)
     if root.tag != f"{{{SOAP_ENV_NS}}}Envelope":
         raise AssertionError(f"root element is {root.tag!r}, expected a SOAP 1.1 Envelope")
 

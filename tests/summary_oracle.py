@@ -66,6 +66,7 @@ def expected_summary(message: MM7Message) -> RequestSummary:
             subject=message.subject,
             kisa_orig_code=message.kisa_orig_code,
             delivery_report=message.delivery_report,
+            form=message.form,
         )
     if isinstance(message, CancelRequest | ReplaceRequest):
         return RequestSummary(
@@ -74,8 +75,9 @@ def expected_summary(message: MM7Message) -> RequestSummary:
             vasp_id=message.vasp_id,
             vas_id=message.vas_id,
             message_id=message.message_id,
+            form=message.form,
         )
-    return RequestSummary(name, message.transaction_id)
+    return RequestSummary(name, message.transaction_id, form=message.form)
 
 
 def assert_summary_agrees(body: bytes, content_type: str | None, limits: Limits) -> None:

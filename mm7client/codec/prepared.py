@@ -9,7 +9,7 @@ from typing import Any
 from mm7client.codec.encoded import EncodedMessage, new_transaction_id
 from mm7client.codec.soap import splices_text, text_bytes
 from mm7client.codec.writers import encode
-from mm7client.model import Response, SubmitResponse
+from mm7client.model import MessageForm, Response, SubmitResponse
 from mm7client.profiles import THREEGPP, CarrierProfile
 
 
@@ -22,20 +22,33 @@ class PreparedResponse:
     ``response`` itself are not used; a SubmitRsp with a MessageID renders with one, a SubmitRsp
     without it (a refusal) renders without. Profiles whose charset cannot be written piece by
     piece (UTF-16, UTF-32) are encoded whole on every render.
+
+    ``form`` writes the response in that :class:`~mm7client.model.MessageForm` instead of the
+    profile's (one PreparedResponse per form a server answers in: the form of a request is
+    :attr:`RequestSummary.form <mm7client.codec.RequestSummary.form>`).
     """
 
     __slots__ = (
         "_pieces",
         "_response",
         "content_type",
+        "form",
         "has_message_id",
         "profile",
     )
 
-    def __init__(self, response: Response, profile: CarrierProfile = THREEGPP) -> None:
+    def __init__(
+        self,
+        response: Response,
+        profile: CarrierProfile = THREEGPP,
+        *,
+        form: MessageForm | None = None,
+    ) -> None:
         if not isinstance(response, Response):
             raise TypeError(f"response={type(response).__name__!r}: not an MM7 response")
         self.profile = profile
+        #: the form the response is written in
+        self.form = form if form is not None else profile.form
         #: whether :meth:`render` takes a MessageID (a SubmitRsp that has one)
         self.has_message_id = isinstance(response, SubmitResponse) and (
             response.message_id is not None
@@ -47,7 +60,7 @@ class PreparedResponse:
         if self.has_message_id:
             ids["message_id"] = mid_mark
         self._response = replace(response, **ids)
-        encoded = encode(self._response, profile)
+        encoded = encode(self._response, profile, form=self.form)
         self.content_type = encoded.content_type
         self._pieces: tuple[bytes, ...] | None = None
         # the TransactionID (in the SOAP Header) comes before the MessageID (in the Body)
@@ -74,7 +87,7 @@ class PreparedResponse:
             ids: dict[str, Any] = {"transaction_id": tid}
             if message_id is not None:
                 ids["message_id"] = message_id
-            return encode(replace(self._response, **ids), self.profile)
+            return encode(replace(self._response, **ids), self.profile, form=self.form)
         codec = self.profile.codec
         tid_bytes = text_bytes("TransactionID", tid, codec)
         if message_id is None:

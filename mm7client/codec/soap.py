@@ -22,6 +22,7 @@ from mm7client.codec.mime import DEFAULT_LIMITS, Limits
 from mm7client.errors import BodyTooLargeError, ParseError, ValidationError
 
 if TYPE_CHECKING:
+    from mm7client.model import MessageForm
     from mm7client.profiles import CarrierProfile
 
 __all__ = [
@@ -371,25 +372,37 @@ class _Frame:
     ascii: tuple[bytes, bytes, bytes]
 
 
-# (namespace, charset, operation or "" for a fault) -> its frame (a few profiles and operations)
-_FRAMES: dict[tuple[str, str, str], _Frame] = {}
+# (namespace, charset, operation or "" for a fault, style) -> its frame (a few profiles, forms
+# and operations)
+_FRAMES: dict[tuple[str, str, str, str], _Frame] = {}
 
 
-def _frame(namespace: str, charset: str, operation: str) -> _Frame:
-    key = (namespace, charset, operation)
+def mm7_element(name: str, namespace: str, style: str) -> tuple[str, str]:
+    """The start tag (declaring ``namespace``) and end tag of MM7 element ``name`` written as
+    the top of an MM7 tree in ``style``: the MM7 namespace as default namespace
+    (``"default-ns"``), else the ``mm7:`` prefix."""
+    ns = xml_escape(namespace)
+    if style == "default-ns":
+        return f'<{name} xmlns="{ns}">', f"</{name}>"
+    return f'<mm7:{name} xmlns:mm7="{ns}">', f"</mm7:{name}>"
+
+
+def _frame(namespace: str, charset: str, operation: str, style: str) -> _Frame:
+    key = (namespace, charset, operation, style)
     frame = _FRAMES.get(key)
     if frame is None:
-        ns = xml_escape(namespace)
+        tid_start, tid_end = mm7_element("TransactionID", namespace, style)
         head = (
             f'<?xml version="1.0" encoding="{charset}"?>'
             f'<env:Envelope xmlns:env="{SOAP_ENV_NS}"><env:Header>'
-            f'<mm7:TransactionID xmlns:mm7="{ns}" env:mustUnderstand="1">'
+            + tid_start.replace(">", ' env:mustUnderstand="1">', 1)
         )
-        middle = "</mm7:TransactionID></env:Header><env:Body>"
+        middle = f"{tid_end}</env:Header><env:Body>"
         tail = "</env:Body></env:Envelope>"
         if operation:
-            middle += f'<mm7:{operation} xmlns:mm7="{ns}">'
-            tail = f"</mm7:{operation}>" + tail
+            op_start, op_end = mm7_element(operation, namespace, style)
+            middle += op_start
+            tail = op_end + tail
         text = (head, middle, tail)
         # a non-ASCII namespace becomes character references: the same URI once parsed
         ascii = tuple(piece.encode("ascii", "xmlcharrefreplace") for piece in text)
@@ -430,14 +443,25 @@ def _escaped(name: str, value: str) -> str:
 
 
 class XmlWriter:
-    """Writes one MM7 SOAP envelope as text, honouring the profile's qualification rules."""
+    """Writes one MM7 SOAP envelope as text in a :class:`~mm7client.model.MessageForm` (the
+    profile's unless given): namespace, MM7Version and style; the profile gives the charset and
+    the boolean spelling."""
 
-    __slots__ = ("_parts", "_prefix", "_profile")
+    __slots__ = ("_form", "_namespace", "_parts", "_prefix", "_profile")
 
-    def __init__(self, profile: CarrierProfile) -> None:
+    def __init__(self, profile: CarrierProfile, form: MessageForm | None = None) -> None:
         self._profile = profile
-        self._prefix = "mm7:" if profile.qualified else ""
+        if form is None:
+            form = profile.form
+        self._form = form
+        # a form read from a peer that sent no namespace is written in the profile's
+        self._namespace = form.namespace or profile.namespace
+        self._prefix = "mm7:" if form.style == "prefixed" else ""
         self._parts: list[str] = []
+
+    def version(self, value: str | None) -> None:
+        """``MM7Version``: ``value``, else the form's, else the profile's."""
+        self.element("MM7Version", value or self._form.version or self._profile.mm7_version)
 
     def boolean(self, value: bool) -> str:
         """A boolean spelled the profile's way."""
@@ -472,7 +496,12 @@ class XmlWriter:
         """
         profile = self._profile
         codec = profile.codec
-        frame = _frame(profile.namespace, profile.charset, "" if fault is not None else operation)
+        frame = _frame(
+            self._namespace,
+            profile.charset,
+            "" if fault is not None else operation,
+            self._form.style,
+        )
         tid = transaction_id
         if not tid.isalnum():
             tid = _escaped("TransactionID", tid)
@@ -488,6 +517,8 @@ class XmlWriter:
             (head_bytes, _encode(tid, codec), middle_bytes, _encode(body, codec), tail_bytes)
         )
 
-    def inner(self) -> str:
-        """What was written so far (used to build fault details)."""
-        return "".join(self._parts)
+    def wrapped(self, name: str) -> str:
+        """What was written so far inside MM7 element ``name`` that declares the namespace (a
+        fault's detail)."""
+        start, end = mm7_element(name, self._namespace, self._form.style)
+        return start + "".join(self._parts) + end

@@ -10,6 +10,7 @@ from mm7client.codec.readers.body import split_body
 from mm7client.codec.readers.fields import (
     VALUES,
     read_address_as,
+    read_form,
     require,
     sender_identification_index,
     submit_callback,
@@ -19,6 +20,7 @@ from mm7client.codec.readers.fields import (
 from mm7client.codec.readers.values import parse_bool
 from mm7client.codec.soap import child_text, index_children, text_of
 from mm7client.errors import MM7Error
+from mm7client.model import MessageForm
 
 
 @dataclass(slots=True)  # not frozen: built per request on a hot path, 3x cheaper
@@ -29,6 +31,10 @@ class RequestSummary:
     ``DeliverReq``, ``Fault``...). The SubmitReq fields are empty for other operations;
     ``message_id`` is a CancelReq's or ReplaceReq's. Every value is the one :func:`decode`
     gives the same body; addresses are their values (``recipients``: To, Cc, then Bcc).
+
+    ``form`` is the form the request arrived in (its MM7 namespace, MM7Version and style; see
+    :class:`~mm7client.model.MessageForm`): answer in it with
+    ``encode(response, profile, form=summary.form)`` or ``PreparedResponse(..., form=...)``.
     """
 
     operation: str
@@ -43,6 +49,7 @@ class RequestSummary:
     kisa_orig_code: str | None = None
     delivery_report: bool | None = None
     message_id: str | None = None
+    form: MessageForm | None = None
 
 
 def summarize_request(
@@ -67,6 +74,7 @@ def summarize_request(
             fields = index_children(op)
             recipients = submit_recipients(fields, VALUES)
             sid = sender_identification_index(op, fields)
+            form = read_form(op, text_of(fields.get("MM7Version")))
             return RequestSummary(
                 name,
                 transaction_id,
@@ -79,6 +87,7 @@ def summarize_request(
                 subject=text_of(fields.get("Subject")),
                 kisa_orig_code=text_of(fields.get("KisaOrigCode")),
                 delivery_report=parse_bool(text_of(fields.get("DeliveryReport"))),
+                form=form,
             )
         if name in ("CancelReq", "ReplaceReq"):
             sid = sender_identification_index(op)
@@ -88,10 +97,11 @@ def summarize_request(
                 vasp_id=text_of(sid.get("VASPID")),
                 vas_id=text_of(sid.get("VASID")),
                 message_id=require(child_text(op, "MessageID"), "MessageID", name),
+                form=read_form(op, child_text(op, "MM7Version")),
             )
         # an operation a VASP does not send an MMSC: rare, so decoded (and refused) in full
-        decode_operation(op, name, transaction_id, [], limits)
-        return RequestSummary(name, transaction_id)
+        message = decode_operation(op, name, transaction_id, [], limits)
+        return RequestSummary(name, transaction_id, form=message.form)
     except MM7Error:
         raise
     except UNEXPECTED as exc:

@@ -11,6 +11,8 @@ from mm7client.errors import ValidationError
 from mm7client.model import (
     CancelResponse,
     DeliveryReportResponse,
+    FormStyle,
+    MessageForm,
     ReplaceResponse,
     Response,
     Status,
@@ -20,6 +22,7 @@ from mm7client.profiles import LGT, THREEGPP, CarrierProfile
 
 UTF16 = THREEGPP.replace(name="utf16", charset="utf-16", codec="utf-16")
 PROFILES = [LGT, THREEGPP, UTF16]
+STYLES: list[FormStyle] = ["lgt", "default-ns", "prefixed"]
 
 # text XML can carry (no control characters, no surrogates); EUC-KR writes what it lacks as
 # character references, as encode() does
@@ -34,31 +37,36 @@ def _same(prepared: PreparedResponse, response: Response, tid: str, mid: str | N
     ids: dict[str, str | None] = {"transaction_id": rendered.transaction_id}
     if isinstance(response, SubmitResponse):
         ids["message_id"] = mid
-    expected = encode(type(response)(status=response.status, **ids), prepared.profile)
+    expected = encode(
+        type(response)(status=response.status, **ids), prepared.profile, form=prepared.form
+    )
     assert rendered == expected
 
 
+@pytest.mark.parametrize("style", STYLES)
 @pytest.mark.parametrize("profile", PROFILES, ids=lambda p: p.name)
 @given(tid=xml_text, mid=xml_text, text=xml_text)
 def test_submit_response_renders_as_encode_does(
-    profile: CarrierProfile, tid: str, mid: str, text: str
+    profile: CarrierProfile, style: FormStyle, tid: str, mid: str, text: str
 ) -> None:
     status = Status("1000", text)
-    prepared = PreparedResponse(SubmitResponse(status=status, message_id="any"), profile)
-    assert prepared.has_message_id
+    form = MessageForm(profile.namespace, "5.6.0", style)
+    prepared = PreparedResponse(SubmitResponse(status=status, message_id="any"), profile, form=form)
+    assert prepared.has_message_id and prepared.form == form
     _same(prepared, SubmitResponse(status=status), tid, mid)
-    refused = PreparedResponse(SubmitResponse(status=Status("4030", text)), profile)
+    refused = PreparedResponse(SubmitResponse(status=Status("4030", text)), profile, form=form)
     assert not refused.has_message_id
     _same(refused, SubmitResponse(status=Status("4030", text)), tid, None)
 
 
+@pytest.mark.parametrize("style", STYLES)
 @pytest.mark.parametrize("profile", PROFILES, ids=lambda p: p.name)
 @pytest.mark.parametrize("kind", [CancelResponse, ReplaceResponse, DeliveryReportResponse])
 def test_other_responses_render_as_encode_does(
-    profile: CarrierProfile, kind: type[Response]
+    profile: CarrierProfile, kind: type[Response], style: FormStyle
 ) -> None:
     response = kind(status=Status("2005", "메시지 없음 & <2005>"))
-    prepared = PreparedResponse(response, profile)
+    prepared = PreparedResponse(response, profile, form=MessageForm(profile.namespace, "", style))
     for tid in ("0123abcd", "T&<1>", "트랜잭션", ""):
         _same(prepared, response, tid, None)
 

@@ -14,6 +14,7 @@ from lxml import etree
 
 from mm7client.codec.mime import DEFAULT_LIMITS, Limits, MimePart
 from mm7client.codec.readers.body import split_body
+from mm7client.codec.readers.fields import read_form
 from mm7client.codec.readers.operations import DECODERS, decode_fault
 from mm7client.codec.soap import child_text, children, index_children, local_name, parse_xml
 from mm7client.errors import MM7Error, ParseError
@@ -43,7 +44,8 @@ def decode_operation(
     common: dict[str, Any] = {"transaction_id": transaction_id, "mm7_version": None}
     if name == "Fault":
         return decode_fault(operation, common)
-    common["mm7_version"] = child_text(operation, "MM7Version")
+    version = common["mm7_version"] = child_text(operation, "MM7Version")
+    common["form"] = read_form(operation, version)
     return DECODERS[name](operation, common, parts, limits)
 
 

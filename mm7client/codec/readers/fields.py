@@ -14,7 +14,7 @@ from mm7client.codec.readers.body import resolve_content
 from mm7client.codec.readers.values import parse_bool
 from mm7client.codec.soap import children, element_text, index_children, local_name, text_of
 from mm7client.errors import ParseError
-from mm7client.model import Address, AddressKind, Status
+from mm7client.model import Address, AddressKind, FormStyle, MessageForm, Status
 
 _ADDRESS_KINDS = {kind.value: kind for kind in AddressKind}
 
@@ -181,3 +181,31 @@ def content_fields(
         "content": resolve_content(content, parts, limits),
         "allow_adaptations": parse_bool(allow),
     }
+
+
+# (namespace, MM7Version, style) -> the form (peers send the same few forms over and over)
+_FORMS: dict[tuple[str, str, FormStyle], MessageForm] = {}
+
+
+def read_form(element: etree._Element, version: str | None) -> MessageForm:
+    """The :class:`MessageForm` an MM7 element (an operation, a fault's RSErrorRsp) was written
+    in: its namespace, ``version`` and style - children unqualified (``"lgt"``), else the
+    element's namespace as default namespace (``"default-ns"``) or prefixed (``"prefixed"``).
+    """
+    tag = element.tag
+    namespace = tag[1 : tag.index("}")] if tag[:1] == "{" else ""
+    first = next(element.iterchildren(etree.Element), None)
+    style: FormStyle
+    if not namespace or (first is not None and first.tag[:1] != "{"):
+        style = "lgt"
+    elif element.prefix is None:
+        style = "default-ns"
+    else:
+        style = "prefixed"
+    key = (namespace, version or "", style)
+    form = _FORMS.get(key)
+    if form is None:
+        form = MessageForm(*key)
+        if len(_FORMS) < 256:
+            _FORMS[key] = form
+    return form

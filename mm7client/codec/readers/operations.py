@@ -15,6 +15,7 @@ from mm7client.codec.readers.fields import (
     ADDRESSES,
     content_fields,
     read_address,
+    read_form,
     read_recipients,
     read_status,
     require,
@@ -268,6 +269,7 @@ def decode_fault(fault: etree._Element, common: dict[str, Any]) -> SoapFault:
                 version = child_text(holder, "MM7Version")
                 if version and not common.get("mm7_version"):
                     common["mm7_version"] = version
+                common["form"] = read_form(holder, version)
             try:
                 status = read_status(holder)
             except ParseError:

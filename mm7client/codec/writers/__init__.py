@@ -21,6 +21,7 @@ from mm7client.model import (
     CancelRequest,
     DeliverRequest,
     DeliveryReportRequest,
+    MessageForm,
     MM7Message,
     ReadReplyRequest,
     ReplaceRequest,
@@ -31,25 +32,33 @@ from mm7client.model import (
 from mm7client.profiles import THREEGPP, CarrierProfile
 
 
-def encode(message: MM7Message, profile: CarrierProfile = THREEGPP) -> EncodedMessage:
+def encode(
+    message: MM7Message, profile: CarrierProfile = THREEGPP, *, form: MessageForm | None = None
+) -> EncodedMessage:
     """Encode ``message`` for ``profile``.
 
     Requests are validated first (:class:`~mm7client.errors.ValidationError` names the field).
     A message without ``transaction_id`` gets a fresh one; the result says which was used.
+
+    ``form`` overrides the profile's :class:`~mm7client.model.MessageForm` (namespace,
+    MM7Version, style); a server answers in the form a request arrived in with
+    ``form=request.form``. The message's own ``mm7_version``, when set, still wins.
     """
     tid = message.transaction_id or new_transaction_id()
+    if form is None:
+        form = profile.form
     if isinstance(message, SubmitRequest):
-        return encode_submit(message, profile, tid)
+        return encode_submit(message, profile, form, tid)
     if isinstance(message, Response):
-        return encode_response(message, profile, tid)
+        return encode_response(message, profile, form, tid)
     if isinstance(message, SoapFault):
-        return encode_fault(message, profile, tid)
+        return encode_fault(message, profile, form, tid)
     if isinstance(message, CancelRequest):
-        return encode_cancel(message, profile, tid)
+        return encode_cancel(message, profile, form, tid)
     if isinstance(message, ReplaceRequest):
-        return encode_replace(message, profile, tid)
+        return encode_replace(message, profile, form, tid)
     if isinstance(message, DeliverRequest):
-        return encode_deliver(message, profile, tid)
+        return encode_deliver(message, profile, form, tid)
     if isinstance(message, DeliveryReportRequest | ReadReplyRequest):
-        return encode_report(message, profile, tid)
+        return encode_report(message, profile, form, tid)
     raise TypeError(f"message={type(message).__name__!r}: not an MM7 message this codec encodes")

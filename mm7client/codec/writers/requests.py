@@ -21,17 +21,20 @@ from mm7client.model import (
     CancelRequest,
     DeliverRequest,
     DeliveryReportRequest,
+    MessageForm,
     ReadReplyRequest,
     ReplaceRequest,
 )
 from mm7client.profiles import CarrierProfile
 
 
-def encode_cancel(msg: CancelRequest, profile: CarrierProfile, tid: str) -> EncodedMessage:
+def encode_cancel(
+    msg: CancelRequest, profile: CarrierProfile, form: MessageForm, tid: str
+) -> EncodedMessage:
     if not msg.message_id:
         raise ValidationError("MessageID", msg.message_id, "required")
-    w = XmlWriter(profile)
-    w.element("MM7Version", msg.mm7_version or profile.mm7_version)
+    w = XmlWriter(profile, form)
+    w.version(msg.mm7_version)
     write_sender_identification(
         w, profile, msg.vasp_id, msg.vas_id, msg.sender_address, None, msg.auth_password
     )
@@ -39,11 +42,13 @@ def encode_cancel(msg: CancelRequest, profile: CarrierProfile, tid: str) -> Enco
     return package(w.envelope("CancelReq", tid), profile, tid, None)
 
 
-def encode_replace(msg: ReplaceRequest, profile: CarrierProfile, tid: str) -> EncodedMessage:
+def encode_replace(
+    msg: ReplaceRequest, profile: CarrierProfile, form: MessageForm, tid: str
+) -> EncodedMessage:
     validate_replace(msg, profile)
     content = encode_parts(msg.content, profile, msg.smil) if msg.content else None
-    w = XmlWriter(profile)
-    w.element("MM7Version", msg.mm7_version or profile.mm7_version)
+    w = XmlWriter(profile, form)
+    w.version(msg.mm7_version)
     write_sender_identification(w, profile, msg.vasp_id, msg.vas_id, None, None, msg.auth_password)
     w.element("MessageID", msg.message_id)
     w.element("ServiceCode", msg.service_code)
@@ -57,10 +62,12 @@ def encode_replace(msg: ReplaceRequest, profile: CarrierProfile, tid: str) -> En
     return package(w.envelope("ReplaceReq", tid), profile, tid, content)
 
 
-def encode_deliver(msg: DeliverRequest, profile: CarrierProfile, tid: str) -> EncodedMessage:
+def encode_deliver(
+    msg: DeliverRequest, profile: CarrierProfile, form: MessageForm, tid: str
+) -> EncodedMessage:
     content = encode_parts(msg.content, profile, None) if msg.content else None
-    w = XmlWriter(profile)
-    w.element("MM7Version", msg.mm7_version or profile.mm7_version)
+    w = XmlWriter(profile, form)
+    w.version(msg.mm7_version)
     w.element("MMSRelayServerID", msg.mms_relay_server_id)
     w.element("LinkedID", msg.linked_id)
     write_sender(w, msg.sender)
@@ -80,10 +87,13 @@ def encode_deliver(msg: DeliverRequest, profile: CarrierProfile, tid: str) -> En
 
 
 def encode_report(
-    msg: DeliveryReportRequest | ReadReplyRequest, profile: CarrierProfile, tid: str
+    msg: DeliveryReportRequest | ReadReplyRequest,
+    profile: CarrierProfile,
+    form: MessageForm,
+    tid: str,
 ) -> EncodedMessage:
-    w = XmlWriter(profile)
-    w.element("MM7Version", msg.mm7_version or profile.mm7_version)
+    w = XmlWriter(profile, form)
+    w.version(msg.mm7_version)
     w.element("MMSRelayServerID", msg.mms_relay_server_id)
     # LGT's delivery reports name the sender before the MessageID; TS 23.140 (and every read
     # reply) puts it after Recipient.

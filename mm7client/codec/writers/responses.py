@@ -7,13 +7,15 @@ from mm7client.codec.operations import RESPONSE_OPERATIONS
 from mm7client.codec.soap import XmlWriter, xml_escape
 from mm7client.codec.writers.common import write_status
 from mm7client.codec.writers.content import package
-from mm7client.model import DeliverResponse, Response, SoapFault, SubmitResponse
+from mm7client.model import DeliverResponse, MessageForm, Response, SoapFault, SubmitResponse
 from mm7client.profiles import CarrierProfile
 
 
-def encode_response(msg: Response, profile: CarrierProfile, tid: str) -> EncodedMessage:
-    w = XmlWriter(profile)
-    w.element("MM7Version", msg.mm7_version or profile.mm7_version)
+def encode_response(
+    msg: Response, profile: CarrierProfile, form: MessageForm, tid: str
+) -> EncodedMessage:
+    w = XmlWriter(profile, form)
+    w.version(msg.mm7_version)
     write_status(w, msg.status)
     if isinstance(msg, SubmitResponse):
         w.element("MessageID", msg.message_id)
@@ -22,19 +24,20 @@ def encode_response(msg: Response, profile: CarrierProfile, tid: str) -> Encoded
     return package(w.envelope(RESPONSE_OPERATIONS[type(msg)], tid), profile, tid, None)
 
 
-def encode_fault(msg: SoapFault, profile: CarrierProfile, tid: str) -> EncodedMessage:
+def encode_fault(
+    msg: SoapFault, profile: CarrierProfile, form: MessageForm, tid: str
+) -> EncodedMessage:
     detail = ""
     if msg.status is not None:
         kind = msg.detail_kind or "RSErrorRsp"
-        w = XmlWriter(profile)
-        w.element("MM7Version", msg.mm7_version or profile.mm7_version)
+        w = XmlWriter(profile, form)
+        w.version(msg.mm7_version)
         write_status(w, msg.status)
-        ns = xml_escape(profile.namespace)
-        detail = f'<detail><mm7:{kind} xmlns:mm7="{ns}">{w.inner()}</mm7:{kind}></detail>'
+        detail = f"<detail>{w.wrapped(kind)}</detail>"
     code = msg.fault_code if ":" in msg.fault_code else f"env:{msg.fault_code}"
     fault = (
         f"<env:Fault><faultcode>{xml_escape(code)}</faultcode>"
         f"<faultstring>{xml_escape(msg.fault_string)}</faultstring>{detail}</env:Fault>"
     )
-    envelope = XmlWriter(profile).envelope("Fault", tid, fault=fault)
+    envelope = XmlWriter(profile, form).envelope("Fault", tid, fault=fault)
     return package(envelope, profile, tid, None)

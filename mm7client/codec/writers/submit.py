@@ -13,15 +13,17 @@ from mm7client.codec.writers.common import (
     write_sender_identification,
 )
 from mm7client.codec.writers.content import encode_parts, package, write_content_element
-from mm7client.model import SubmitRequest
+from mm7client.model import MessageForm, SubmitRequest
 from mm7client.profiles import CarrierProfile
 
 
-def encode_submit(msg: SubmitRequest, profile: CarrierProfile, tid: str) -> EncodedMessage:
+def encode_submit(
+    msg: SubmitRequest, profile: CarrierProfile, form: MessageForm, tid: str
+) -> EncodedMessage:
     validate_submit(msg, profile)
     content = encode_parts(msg.content, profile, msg.smil) if msg.content else None
-    w = XmlWriter(profile)
-    w.element("MM7Version", msg.mm7_version or profile.mm7_version)
+    w = XmlWriter(profile, form)
+    w.version(msg.mm7_version)
     write_sender_identification(
         w,
         profile,

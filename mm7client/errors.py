@@ -37,12 +37,18 @@ class ParseError(MM7Error, ValueError):
 
     Attributes:
         status_code: the MM7 status code a peer should answer with (2007 "Message format
-            corrupt" for broken MIME/XML, 4004 "Validation error" for missing fields, 4003 for an
-            unsupported operation).
+            corrupt" for broken MIME/XML or a truncated body, 4004 "Validation error" for
+            missing fields, 4003 for an unsupported operation).
+        transaction_id: the TransactionID of the refused message when its SOAP header was
+            readable (``None`` otherwise), so a fault can echo it. :func:`mm7client.codec.decode`
+            and :func:`~mm7client.codec.summarize_request` fill it in.
     """
 
-    def __init__(self, message: str, *, status_code: int = 2007) -> None:
+    def __init__(
+        self, message: str, *, status_code: int = 2007, transaction_id: str | None = None
+    ) -> None:
         self.status_code = status_code
+        self.transaction_id = transaction_id
         super().__init__(message)
 
 

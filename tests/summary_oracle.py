@@ -89,5 +89,6 @@ def assert_summary_agrees(body: bytes, content_type: str | None, limits: Limits)
         with pytest.raises(ParseError) as refused:
             summarize_request(body, content_type, limits)
         assert refused.value.status_code == exc.status_code, (str(refused.value), str(exc))
+        assert refused.value.transaction_id == exc.transaction_id
         return
     assert summarize_request(body, content_type, limits) == expected_summary(message)

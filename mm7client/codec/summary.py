@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from lxml import etree
+
 from mm7client.codec.mime import DEFAULT_LIMITS, Limits
-from mm7client.codec.readers import UNEXPECTED, decode_operation, read_operation, unreadable
+from mm7client.codec.readers import (
+    UNEXPECTED,
+    decode_operation,
+    find_transaction_id,
+    note_transaction_id,
+    read_operation,
+    unreadable,
+)
 from mm7client.codec.readers.body import split_body
 from mm7client.codec.readers.fields import (
     VALUES,
@@ -19,7 +28,7 @@ from mm7client.codec.readers.fields import (
 )
 from mm7client.codec.readers.values import parse_bool
 from mm7client.codec.soap import child_text, index_children, text_of
-from mm7client.errors import MM7Error
+from mm7client.errors import MM7Error, ParseError
 from mm7client.model import MessageForm
 
 
@@ -70,6 +79,21 @@ def summarize_request(
     try:
         split = split_body(body, content_type, limits)
         op, name, transaction_id = read_operation(split.envelope, split.charset, limits)
+        return _summarize(op, name, transaction_id, limits)
+    except ParseError as exc:
+        if exc.transaction_id is None:  # best effort: the header may be whole in a refused body
+            exc.transaction_id = find_transaction_id(body)
+        raise
+    except MM7Error:
+        raise
+    except UNEXPECTED as exc:
+        raise unreadable(exc, body) from exc
+
+
+def _summarize(
+    op: etree._Element, name: str, transaction_id: str | None, limits: Limits
+) -> RequestSummary:
+    try:
         if name == "SubmitReq":
             fields = index_children(op)
             recipients = submit_recipients(fields, VALUES)
@@ -102,7 +126,6 @@ def summarize_request(
         # an operation a VASP does not send an MMSC: rare, so decoded (and refused) in full
         message = decode_operation(op, name, transaction_id, [], limits)
         return RequestSummary(name, transaction_id, form=message.form)
-    except MM7Error:
+    except ParseError as exc:
+        note_transaction_id(exc, transaction_id)
         raise
-    except UNEXPECTED as exc:
-        raise unreadable(exc) from exc

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from lxml import etree
@@ -42,11 +43,15 @@ def decode_operation(
     limits: Limits,
 ) -> MM7Message:
     common: dict[str, Any] = {"transaction_id": transaction_id, "mm7_version": None}
-    if name == "Fault":
-        return decode_fault(operation, common)
-    version = common["mm7_version"] = child_text(operation, "MM7Version")
-    common["form"] = read_form(operation, version)
-    return DECODERS[name](operation, common, parts, limits)
+    try:
+        if name == "Fault":
+            return decode_fault(operation, common)
+        version = common["mm7_version"] = child_text(operation, "MM7Version")
+        common["form"] = read_form(operation, version)
+        return DECODERS[name](operation, common, parts, limits)
+    except ParseError as exc:
+        note_transaction_id(exc, transaction_id)
+        raise
 
 
 def read_operation(
@@ -62,16 +67,19 @@ def read_operation(
     if local_name(root.tag) != "Envelope":
         raise ParseError(f"not a SOAP envelope: root element is {local_name(root.tag)!r}")
     top = index_children(root)
+    tid = child_text(top.get("Header"), "TransactionID")
     body = top.get("Body")
     if body is None:
-        raise ParseError("SOAP envelope without Body")
+        raise ParseError("SOAP envelope without Body", transaction_id=tid)
     operation = next(children(body), None)
     if operation is None:
-        raise ParseError("SOAP Body is empty", status_code=4004)
+        raise ParseError("SOAP Body is empty", status_code=4004, transaction_id=tid)
     name = local_name(operation.tag)
     if name != "Fault" and name not in DECODERS:
-        raise ParseError(f"unsupported MM7 operation {name!r}", status_code=4003)
-    return operation, name, child_text(top.get("Header"), "TransactionID")
+        raise ParseError(
+            f"unsupported MM7 operation {name!r}", status_code=4003, transaction_id=tid
+        )
+    return operation, name, tid
 
 
 def decode(
@@ -99,16 +107,79 @@ def decode(
         else:
             parts = []
         return decode_envelope(split.envelope, split.charset, parts, limits)
+    except ParseError as exc:
+        if exc.transaction_id is None:  # best effort: the header may be whole in a refused body
+            exc.transaction_id = find_transaction_id(body)
+        raise
     except MM7Error:
         raise
     except UNEXPECTED as exc:
-        raise unreadable(exc) from exc
+        raise unreadable(exc, body) from exc
 
 
 # a last line of defence: hostile bytes must surface as the library's own error
 UNEXPECTED = (ValueError, TypeError, LookupError, AttributeError, RecursionError, OverflowError)
 
 
-def unreadable(exc: Exception) -> ParseError:
+def unreadable(exc: Exception, body: bytes) -> ParseError:
+    """The ParseError for an unexpected failure reading ``body``."""
     log.debug("unexpected decode failure", exc_info=True)
-    return ParseError(f"unreadable MM7 body: {type(exc).__name__}: {exc}")
+    return ParseError(
+        f"unreadable MM7 body: {type(exc).__name__}: {exc}",
+        transaction_id=find_transaction_id(body),
+    )
+
+
+def note_transaction_id(exc: ParseError, transaction_id: str | None) -> None:
+    """Tell ``exc`` the refused message's ``transaction_id`` unless it knows one already."""
+    if exc.transaction_id is None:
+        exc.transaction_id = transaction_id or None
+
+
+# <TransactionID ...>text</TransactionID> under any prefix; looked for in the body's first bytes
+_TRANSACTION_ID = re.compile(
+    rb"<(?:[A-Za-z_][\w.-]*:)?TransactionID(?:\s[^>]*)?>([^<]{1,1024})"
+    rb"</(?:[A-Za-z_][\w.-]*:)?TransactionID\s*>"
+)
+_TRANSACTION_ID_WINDOW = 64 * 1024
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def find_transaction_id(body: bytes) -> str | None:
+    """The TransactionID written in an MM7 HTTP body, found textually (best effort).
+
+    For a body :func:`decode` refuses (truncated, broken MIME or XML after the header, too
+    large...): when the SOAP header's TransactionID element is whole within the body's first
+    64 KB, its text (entities resolved); else ``None`` - also for text a fault could not carry
+    and for charsets that are not ASCII-compatible (UTF-16). Never raises. The errors of
+    :func:`decode` and :func:`~mm7client.codec.summarize_request` carry it already as
+    :attr:`ParseError.transaction_id <mm7client.errors.ParseError.transaction_id>`.
+    """
+    match = _TRANSACTION_ID.search(body, 0, _TRANSACTION_ID_WINDOW)
+    if match is None:
+        return None
+    raw = match.group(1)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = raw.decode("cp949", "replace")
+    try:
+        text = _XML_REFERENCE.sub(_resolve_reference, text).strip()
+    except (KeyError, ValueError, OverflowError):  # an unknown entity, a bad character number
+        return None
+    if not text or _XML_ILLEGAL.search(text):
+        return None
+    return text
+
+
+_XML_REFERENCE = re.compile(r"&(#x[0-9A-Fa-f]+|#[0-9]+|[A-Za-z]+);")
+_XML_ENTITIES = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
+
+
+def _resolve_reference(match: re.Match[str]) -> str:
+    name = match.group(1)
+    if name[:2] == "#x":
+        return chr(int(name[2:], 16))
+    if name[:1] == "#":
+        return chr(int(name[1:]))
+    return _XML_ENTITIES[name]

@@ -3,7 +3,9 @@
 Building never uses :mod:`email.mime` (slow, and it mangles binary parts). Splitting is a small
 bounded parser: it accepts the quirks real MMSCs send (Content-ID without angle brackets, a
 missing ``start``, bare-LF line endings, every transfer encoding) and refuses what would cost
-unbounded memory or time (too many parts, too deep nesting, oversized bodies).
+unbounded memory or time (too many parts, too deep nesting, oversized bodies) and what is
+truncated: a multipart body without its closing delimiter ``--boundary--``, a part cut in its
+header block (status 2007, so the sender retries rather than having a cut message acknowledged).
 """
 
 from __future__ import annotations
@@ -274,7 +276,9 @@ def _split_entity(body: bytes, start: int, end: int, limits: Limits) -> MimePart
     # a bare-LF blank line counts only when it comes first
     lf = body.find(b"\n\n", start, end if crlf == -1 else crlf + 2)
     if crlf == -1 and lf == -1:
-        raise ParseError("MIME part without an empty line between headers and body")
+        raise ParseError(
+            "MIME part without an empty line between headers and body (cut in its headers?)"
+        )
     if crlf != -1 and (lf == -1 or crlf <= lf):
         head_end, body_start = crlf, crlf + 4
     else:
@@ -288,8 +292,9 @@ def _split_entity(body: bytes, start: int, end: int, limits: Limits) -> MimePart
 def split_multipart(body: bytes, boundary: str, limits: Limits = DEFAULT_LIMITS) -> list[MimePart]:
     """Split a multipart body into its parts (headers parsed and bodies decoded on first use).
 
-    Lenient about CRLF vs LF, missing final delimiter and preamble/epilogue; strict about the
-    number of parts. Raises :class:`ParseError` when no part is found.
+    Lenient about CRLF vs LF and preamble/epilogue; strict about the number of parts. A body
+    without its closing delimiter (``--boundary--``) is truncated: :class:`ParseError` 2007,
+    as is a part without the blank line ending its headers, and a body without any part.
     """
     if len(body) > limits.max_body_bytes:
         raise BodyTooLargeError("multipart body", len(body), limits.max_body_bytes)
@@ -318,27 +323,30 @@ def split_multipart(body: bytes, boundary: str, limits: Limits = DEFAULT_LIMITS)
         index = find(delimiter, after)
     if not positions:
         raise ParseError(f"multipart boundary {boundary[:80]!r} not found in the body")
-    positions.append(len(body))  # the end of the last entity when no close delimiter came
+    closed = False
     parts: list[MimePart] = []
-    for number in range(len(positions) - 1):
-        after = positions[number] + size
+    for number, position in enumerate(positions):
+        after = position + size
         if body.startswith(b"--", after):
-            break  # close delimiter
+            closed = True  # the close delimiter
+            break
+        if number + 1 == len(positions):
+            break  # the last part runs to the end of the body: no close delimiter came
         # skip transport padding and the line break after the delimiter
         line_end = find(b"\n", after)
-        if line_end == -1:
-            break
         entity_start = line_end + 1
         entity_end = positions[number + 1]
-        last = number == len(positions) - 2
         # the line break before the next delimiter belongs to the delimiter
         if body.endswith(b"\r\n", entity_start, entity_end):
             entity_end -= 2
         elif body.endswith(b"\n", entity_start, entity_end):
             entity_end -= 1
-        if last and not body[entity_start:entity_end].strip():
-            break
         parts.append(_split_entity(body, entity_start, max(entity_start, entity_end), limits))
+    if not closed:
+        raise ParseError(
+            f"multipart body truncated: no closing delimiter --{boundary[:80]}-- "
+            f"after {len(body)} bytes"
+        )
     if not parts:
         raise ParseError("multipart body holds no part")
     return parts

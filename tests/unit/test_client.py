@@ -102,6 +102,17 @@ def raw(status: int, body: bytes, content_type: str = "text/html") -> Action:
     return lambda req: http(status, body, content_type)
 
 
+def truncated_answer(req: Received) -> bytes:
+    """A 1000 SubmitRsp in a multipart body whose closing delimiter never came."""
+    request = decode(req.body, req.headers.get("content-type"))
+    rsp = SubmitResponse(
+        transaction_id=request.transaction_id, status=Status.of(1000), message_id="MID-1"
+    )
+    envelope = encode(rsp, LGT).body
+    body = b'--B\r\nContent-Type: text/xml; charset="euc-kr"\r\n\r\n' + envelope + b"\r\n"
+    return http(200, body, 'multipart/related; boundary="B"; type="text/xml"')
+
+
 def dribbled(inner: Action, size: int = 7) -> Action:
     def act(req: Received) -> list[bytes]:
         whole = inner(req)
@@ -341,6 +352,8 @@ async def test_invalid_message_raises_before_anything_is_sent(make_server) -> No
         (raw(404, b"<html><body>Not found</body></html>"), "http_error", Category.FAILED, 404),
         (raw(429, b"slow down", "text/plain"), "http_error", Category.RETRY, 429),
         (raw(200, b"not xml at all", "text/xml"), "unparseable", Category.FAILED, 200),
+        # a truncated answer is not read as the success it started to say
+        (truncated_answer, "unparseable", Category.FAILED, 200),
         (answer(9999, "Weird"), "9999", Category.UNKNOWN, 200),
     ],
 )

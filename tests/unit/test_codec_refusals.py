@@ -1,14 +1,17 @@
-"""What a refusal tells a server: the MM7 status to answer and the TransactionID to echo."""
+"""What a refusal tells a server: the MM7 status to answer and the TransactionID to echo; a
+truncated body is refused (2007), never read as if whole."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
 
 from mm7client.codec import Limits, decode, encode, find_transaction_id, summarize_request
+from mm7client.codec.mime import split_multipart
 from mm7client.errors import BodyTooLargeError, ParseError
-from mm7client.model import CancelRequest, SoapFault, Status, SubmitRequest
+from mm7client.model import CancelRequest, Part, SoapFault, Status, SubmitRequest
 from mm7client.profiles import LGT, THREEGPP
 
 Reader = Callable[[bytes, str], object]
@@ -100,3 +103,59 @@ def test_the_fault_echoes_the_transaction_id_of_a_refused_request() -> None:
 )
 def test_find_transaction_id(body: bytes, expected: str | None) -> None:
     assert find_transaction_id(body) == expected
+
+
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 80 + b"\xff\xd9"
+
+
+def jpeg_submit() -> SubmitRequest:
+    message = submit("TX-cut-1")
+    message.content = [Part.from_text("본문"), Part.jpeg(JPEG, filename="a.jpg")]
+    return message
+
+
+def cuts(body: bytes, boundary: bytes) -> dict[str, bytes]:
+    """The same body cut in the ways a connection cuts it."""
+    close = b"--" + boundary + b"--"
+    end = body.rindex(close)
+    return {
+        "before the closing delimiter": body[:end],
+        "inside the closing delimiter": body[: end + len(close) - 1],
+        "inside the JPEG": body[: body.index(b"Content-Transfer-Encoding: base64") + 2000],
+        "inside a part's headers": body[: body.index(b"Content-Transfer-Encoding: base64") + 12],
+    }
+
+
+@pytest.mark.parametrize("reader", READERS.values(), ids=READERS.keys())
+def test_a_truncated_multipart_body_is_refused_as_a_format_error(reader: Reader) -> None:
+    encoded = encode(jpeg_submit(), LGT)
+    boundary = encoded.content_type.split('boundary="', 1)[1].split('"', 1)[0].encode()
+    reader(encoded.body, encoded.content_type)  # whole, it reads
+    for where, body in cuts(encoded.body, boundary).items():
+        error = refusal(reader, body, encoded.content_type)
+        assert error.status_code == 2007, where
+        assert "truncated" in str(error), where
+        # the SOAP header came whole: the fault can echo the TransactionID
+        assert error.transaction_id == "TX-cut-1", where
+
+
+def test_a_part_cut_in_its_headers_is_refused_even_with_a_closing_delimiter() -> None:
+    body = (
+        b"--B\r\nContent-Type: text/xml\r\n\r\n<x/>\r\n"
+        b"--B\r\nContent-Type: image/jpeg\r\nContent-Transfer-Enc\r\n--B--\r\n"
+    )
+    with pytest.raises(ParseError, match="cut in its headers") as caught:
+        split_multipart(body, "B")
+    assert caught.value.status_code == 2007
+
+
+def test_a_truncated_inner_multipart_is_refused_by_decode() -> None:
+    encoded = encode(jpeg_submit(), LGT)
+    body = encoded.body
+    # the content's own multipart loses its closing delimiter; the outer body stays whole
+    inner = re.search(rb'boundary="(----=_MM7_[0-9a-f]+)"; type="application/smil"', body)
+    assert inner is not None
+    cut = body.replace(b"--" + inner.group(1) + b"--", b"")
+    with pytest.raises(ParseError, match="truncated") as caught:
+        decode(cut, encoded.content_type)
+    assert caught.value.status_code == 2007

@@ -307,6 +307,9 @@ class SubmitRequest(MM7Message):
     linked_id: str | None = None
     message_class: MessageClass | None = None
     timestamp: datetime | None = None
+    #: the TimeStamp text as received when it is not ISO 8601 (``timestamp`` is then what could
+    #: be read from it, or ``None``); written as is when ``timestamp`` is ``None``
+    timestamp_raw: str | None = None
     reply_charging: ReplyCharging | None = None
     earliest_delivery_time: TimeValue | None = None
     expiry_date: TimeValue | None = None
@@ -364,6 +367,9 @@ class ReplaceRequest(MM7Message):
     auth_password: str | None = field(default=None, repr=False)
     service_code: str | None = None
     timestamp: datetime | None = None
+    #: the TimeStamp text as received when it is not ISO 8601 (``timestamp`` is then what could
+    #: be read from it, or ``None``); written as is when ``timestamp`` is ``None``
+    timestamp_raw: str | None = None
     read_reply: bool | None = None
     earliest_delivery_time: TimeValue | None = None
     distribution_indicator: bool | None = None
@@ -449,6 +455,9 @@ class DeliverRequest(MM7Message):
     mms_relay_server_id: str | None = None
     linked_id: str | None = None
     timestamp: datetime | None = None
+    #: the TimeStamp text as received when it is not ISO 8601 (``timestamp`` is then what could
+    #: be read from it, or ``None``); written as is when ``timestamp`` is ``None``
+    timestamp_raw: str | None = None
     reply_charging_id: str | None = None
     priority: Priority | None = None
     subject: str | None = None
@@ -481,6 +490,9 @@ class RecipientReport(MM7Message):
     status_text: str | None = None
     mms_relay_server_id: str | None = None
     timestamp: datetime | None = None
+    #: the TimeStamp text as received when it is not ISO 8601 (``timestamp`` is then what could
+    #: be read from it, or ``None``); written as is when ``timestamp`` is ``None``
+    timestamp_raw: str | None = None
     applic_id: str | None = None
     reply_applic_id: str | None = None
     aux_applic_info: str | None = None

@@ -29,9 +29,9 @@ from mm7client.codec.readers.values import (
     E,
     parse_bool,
     parse_count,
-    parse_datetime,
     parse_enum,
     parse_time,
+    parse_timestamp,
 )
 from mm7client.codec.soap import child, child_text, children, index_children, local_name, text_of
 from mm7client.errors import ParseError
@@ -65,7 +65,6 @@ _SUBMIT_SIMPLE_FIELDS: dict[str, tuple[str, Callable[[str], Any] | None]] = {
     "ServiceCode": ("service_code", None),
     "LinkedID": ("linked_id", None),
     "MessageClass": ("message_class", _enum_parser(MessageClass)),
-    "TimeStamp": ("timestamp", parse_datetime),
     "EarliestDeliveryTime": ("earliest_delivery_time", parse_time),
     "ExpiryDate": ("expiry_date", parse_time),
     "DeliveryReport": ("delivery_report", parse_bool),
@@ -84,6 +83,12 @@ _SUBMIT_SIMPLE_FIELDS: dict[str, tuple[str, Callable[[str], Any] | None]] = {
 }
 
 
+def timestamp_fields(text: str | None) -> dict[str, Any]:
+    """``timestamp`` and ``timestamp_raw`` of a TimeStamp's text (see ``parse_timestamp``)."""
+    timestamp, raw = parse_timestamp(text)
+    return {"timestamp": timestamp, "timestamp_raw": raw}
+
+
 def _decode_submit(
     op: etree._Element, common: dict[str, Any], parts: list[MimePart], limits: Limits
 ) -> SubmitRequest:
@@ -98,6 +103,9 @@ def _decode_submit(
             text = element.text
             text = text.strip() if text else ""
             values[spec[0]] = text if spec[1] is None else spec[1](text)
+    stamp = fields.get("TimeStamp")
+    if stamp is not None:
+        values.update(timestamp_fields(text_of(stamp)))
     sid_fields = sender_identification_index(op, fields)
     callback = submit_callback(sid_fields, fields)
     password = submit_password(sid_fields, fields)
@@ -149,7 +157,7 @@ def _decode_replace(
         vas_id=sid["vas_id"],
         message_id=require(child_text(op, "MessageID"), "MessageID", "ReplaceReq"),
         service_code=child_text(op, "ServiceCode"),
-        timestamp=parse_datetime(child_text(op, "TimeStamp")),
+        **timestamp_fields(child_text(op, "TimeStamp")),
         read_reply=parse_bool(child_text(op, "ReadReply")),
         earliest_delivery_time=parse_time(child_text(op, "EarliestDeliveryTime")),
         distribution_indicator=parse_bool(child_text(op, "DistributionIndicator")),
@@ -169,7 +177,7 @@ def _decode_deliver(
         bcc=recipients["Bcc"],
         mms_relay_server_id=child_text(op, "MMSRelayServerID"),
         linked_id=child_text(op, "LinkedID"),
-        timestamp=parse_datetime(child_text(op, "TimeStamp")),
+        **timestamp_fields(child_text(op, "TimeStamp")),
         reply_charging_id=child_text(op, "ReplyChargingID"),
         priority=parse_enum(Priority, child_text(op, "Priority")),
         subject=child_text(op, "Subject"),
@@ -196,7 +204,7 @@ def _report_fields(op: etree._Element, operation: str) -> dict[str, Any]:
         "mm_status": require(child_text(op, "MMStatus"), "MMStatus", operation),
         "status_text": child_text(op, "StatusText"),
         "mms_relay_server_id": child_text(op, "MMSRelayServerID"),
-        "timestamp": parse_datetime(time_text),
+        **timestamp_fields(time_text),
         "applic_id": child_text(op, "ApplicID"),
         "reply_applic_id": child_text(op, "ReplyApplicID"),
         "aux_applic_info": child_text(op, "AuxApplicInfo"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from enum import StrEnum
 from typing import TypeVar
 
@@ -40,6 +40,63 @@ def parse_datetime(value: str | None) -> datetime | None:
         return datetime.fromisoformat(value.strip())
     except ValueError:
         log.debug("unreadable dateTime %r", value)
+        return None
+
+
+def parse_timestamp(value: str | None) -> tuple[datetime | None, str | None]:
+    """A TimeStamp: ``(date-time, raw text)``. The raw text is kept whenever it is not
+    ISO 8601 (xs:dateTime), read or not: a peer's Java ``Date.toString()`` form
+    (``Wed Dec 02 05:40:59 UTC 2026``) is read, anything else gives ``(None, text)``."""
+    if not value:
+        return None, None
+    text = value.strip()
+    try:
+        return datetime.fromisoformat(text), None
+    except ValueError:
+        pass
+    parsed = _java_date(text)
+    if parsed is None:
+        log.debug("unreadable TimeStamp %r (kept as text)", text)
+    return parsed, text
+
+
+# java.util.Date.toString(): "EEE MMM dd HH:mm:ss zzz yyyy"
+_JAVA_DATE = re.compile(
+    r"(?:[A-Za-z]{3},? )?([A-Za-z]{3}) +(\d{1,2}) (\d{2}):(\d{2}):(\d{2}) "
+    r"([A-Za-z]{1,5})(?:([+-])(\d{1,2}):?(\d{2}))? (\d{4})"
+)
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1
+    )
+}
+_ZONES = {"utc": 0, "gmt": 0, "z": 0, "ut": 0, "kst": 9}
+
+
+def _java_date(text: str) -> datetime | None:
+    match = _JAVA_DATE.fullmatch(text)
+    if match is None:
+        return None
+    month, day, hour, minute, second, zone, sign, off_h, off_m, year = match.groups()
+    hours = _ZONES.get(zone.lower())
+    if month.lower() not in _MONTHS or hours is None:
+        return None
+    offset = timedelta(hours=hours)
+    if sign:
+        extra = timedelta(hours=int(off_h), minutes=int(off_m))
+        offset += extra if sign == "+" else -extra
+    try:
+        return datetime(
+            int(year),
+            _MONTHS[month.lower()],
+            int(day),
+            int(hour),
+            int(minute),
+            int(second),
+            tzinfo=timezone(offset),
+        )
+    except ValueError:  # day 31 of a short month, hour 25...
         return None
 
 

@@ -3,7 +3,7 @@ SenderIdentification."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from mm7client.codec.soap import XmlWriter
@@ -21,6 +21,14 @@ def time_text(value: TimeValue) -> str:
         minutes, secs = divmod(rest, 60)
         return f"{sign}P{days}DT{hours}H{minutes}M{secs}S"
     return value.isoformat(timespec="seconds")
+
+
+def write_timestamp(w: XmlWriter, timestamp: datetime | None, raw: str | None) -> None:
+    """TimeStamp: the date-time, else the text a peer sent that could not be read."""
+    if timestamp is not None:
+        w.element("TimeStamp", time_text(timestamp))
+    elif raw:
+        w.element("TimeStamp", raw)
 
 
 def write_address(w: XmlWriter, address: Address) -> None:

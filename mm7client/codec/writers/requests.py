@@ -14,6 +14,7 @@ from mm7client.codec.writers.common import (
     write_recipients,
     write_sender,
     write_sender_identification,
+    write_timestamp,
 )
 from mm7client.codec.writers.content import encode_parts, package, write_content_element
 from mm7client.errors import ValidationError
@@ -52,8 +53,7 @@ def encode_replace(
     write_sender_identification(w, profile, msg.vasp_id, msg.vas_id, None, None, msg.auth_password)
     w.element("MessageID", msg.message_id)
     w.element("ServiceCode", msg.service_code)
-    if msg.timestamp is not None:
-        w.element("TimeStamp", time_text(msg.timestamp))
+    write_timestamp(w, msg.timestamp, msg.timestamp_raw)
     write_bool(w, "ReadReply", msg.read_reply)
     if msg.earliest_delivery_time is not None:
         w.element("EarliestDeliveryTime", time_text(msg.earliest_delivery_time))
@@ -73,8 +73,7 @@ def encode_deliver(
     write_sender(w, msg.sender)
     if msg.to or msg.cc or msg.bcc:
         write_recipients(w, msg.to, msg.cc, msg.bcc)
-    if msg.timestamp is not None:
-        w.element("TimeStamp", time_text(msg.timestamp))
+    write_timestamp(w, msg.timestamp, msg.timestamp_raw)
     w.element("ReplyChargingID", msg.reply_charging_id)
     write_enum(w, "Priority", msg.priority)
     w.element("Subject", msg.subject)
@@ -106,8 +105,7 @@ def encode_report(
     w.close("Recipient")
     if not sender_first:
         write_sender(w, msg.sender)
-    if msg.timestamp is not None:
-        w.element("TimeStamp", time_text(msg.timestamp))
+    write_timestamp(w, msg.timestamp, msg.timestamp_raw)
     w.element("MMStatus", msg.mm_status)
     w.element("StatusText", msg.status_text)
     if isinstance(msg, DeliveryReportRequest) and profile.lgt_extensions:

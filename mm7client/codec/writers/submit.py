@@ -11,6 +11,7 @@ from mm7client.codec.writers.common import (
     write_enum,
     write_recipients,
     write_sender_identification,
+    write_timestamp,
 )
 from mm7client.codec.writers.content import encode_parts, package, write_content_element
 from mm7client.model import MessageForm, SubmitRequest
@@ -39,8 +40,7 @@ def encode_submit(
     w.element("ServiceCode", msg.service_code)
     w.element("LinkedID", msg.linked_id)
     write_enum(w, "MessageClass", msg.message_class)
-    if msg.timestamp is not None:
-        w.element("TimeStamp", time_text(msg.timestamp))
+    write_timestamp(w, msg.timestamp, msg.timestamp_raw)
     if msg.reply_charging is not None:
         rc = msg.reply_charging
         attrs = ""

@@ -236,17 +236,30 @@ class ReplyCharging:
     reply_deadline: TimeValue | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Status:
     """The ``<Status>`` of a response: code, text and optional details.
 
     ``code`` is the raw StatusCode text as received (carriers send garbage sometimes); use
-    :attr:`code_int` for the number, and :mod:`mm7client.codes` to normalize it.
+    :attr:`code_int` for the number, and :mod:`mm7client.codes` to normalize it. Built by you,
+    the code may be given as an int: ``Status(1000)`` equals ``Status("1000")``.
     """
 
     code: str
-    text: str | None = None
-    details: str | None = None
+    text: str | None
+    details: str | None
+
+    def __init__(
+        self, code: str | int, text: str | None = None, details: str | None = None
+    ) -> None:
+        if isinstance(code, bool) or not isinstance(code, str | int):
+            raise TypeError(
+                f"Status code={code!r}: expected the status code as str or int, "
+                f"not {type(code).__name__}"
+            )
+        object.__setattr__(self, "code", str(code))
+        object.__setattr__(self, "text", text)
+        object.__setattr__(self, "details", details)
 
     @classmethod
     def of(cls, code: int, text: str | None = None, details: str | None = None) -> Status:

@@ -59,6 +59,10 @@ class CarrierProfile:
             CP password (the wire place is unverified; HTTP Basic auth is the default).
         require_kisa_orig_code: refuse a SubmitReq without a 9-digit KisaOrigCode (LGT: 4032).
         require_vas_id: refuse a SubmitReq without VASID.
+        korean_numbering: refuse numbers Korean numbering does not have: recipients must be
+            mobile numbers (010 + 8 digits, 011/016/017/018/019 + 7-8 digits), SenderAddress and
+            CallBack numbers a sender may show (a mobile, a landline with its area code, 070,
+            080, 050x, a 15xx/16xx/18xx representative number).
         subject_max_bytes: subject limit in bytes of ``codec`` (``None``: no limit).
         text_max_bytes: limit per text part in bytes of ``codec``.
         max_image_bytes: limit per image part.
@@ -83,6 +87,7 @@ class CarrierProfile:
     password_element: str | None = None
     require_kisa_orig_code: bool = False
     require_vas_id: bool = False
+    korean_numbering: bool = False
     subject_max_bytes: int | None = None
     text_max_bytes: int | None = None
     max_image_bytes: int | None = None
@@ -129,6 +134,7 @@ LGT = CarrierProfile(
     lgt_extensions=True,
     require_kisa_orig_code=True,
     require_vas_id=True,
+    korean_numbering=True,
     subject_max_bytes=40,
     text_max_bytes=2000,
     max_image_bytes=int(os.environ.get("MM7_LGT_MAX_IMAGE_BYTES", 300 * 1024)),

@@ -22,8 +22,31 @@ _KISA = re.compile(r"[0-9]{9}")
 _CALLBACK = re.compile(r"[0-9]{4,16}")
 _SVCCODE = re.compile(r"[0-9]{12}")
 
+# Korean numbering (profiles with korean_numbering). A mobile: 010 + 8 digits, 011/016/017/018/019
+# + 7 or 8 digits, also written +82 / 82 without the leading 0.
+_KR_MOBILE = r"(?:0|\+?82)(?:10[0-9]{8}|1[16789][0-9]{7,8})"
+_KOREAN_MOBILE = re.compile(_KR_MOBILE)
+# What a sender may show (SenderAddress, CallBack): a mobile; a landline (02 + 7-8 digits, an area
+# code 031-033/041-044/051-055/061-064 + 7-8 digits); 070 (internet phone) + 8 digits; 080
+# (free call) + 7-8 digits; 0502-0508 (personal numbers) + 7-8 digits; a representative number
+# 15xx/16xx/18xx + 4 digits.
+_KOREAN_SENDER = re.compile(
+    _KR_MOBILE + r"|02[0-9]{7,8}|0(?:3[1-3]|4[1-4]|5[1-5]|6[1-4])[0-9]{7,8}"
+    r"|070[0-9]{8}|080[0-9]{7,8}|050[2-8][0-9]{7,8}|1[568][0-9]{6}"
+)
+_KOREAN_MOBILE_RULE = (
+    "a recipient is a Korean mobile number: 010 + 8 digits, or 011/016/017/018/019 + 7-8 digits"
+)
+_KOREAN_SENDER_RULE = (
+    "a sender shows a Korean mobile number, a landline number with its area code, 070, 080, "
+    "050x, or a 15xx/16xx/18xx representative number (8 digits)"
+)
 
-def _check_address(where: str, address: Address) -> None:
+
+def _check_address(
+    where: str, address: Address, korean: re.Pattern[str] | None = None, rule: str = ""
+) -> None:
+    """The address's form; with ``korean``, a Number must also match that numbering rule."""
     pattern = {
         AddressKind.NUMBER: _NUMBER,
         AddressKind.SHORT_CODE: _SHORT_CODE,
@@ -31,6 +54,12 @@ def _check_address(where: str, address: Address) -> None:
     }[address.kind]
     if not pattern.fullmatch(address.value):
         raise ValidationError(where, address.value, f"not a valid {address.kind.value}")
+    if (
+        korean is not None
+        and address.kind is AddressKind.NUMBER
+        and not korean.fullmatch(address.value)
+    ):
+        raise ValidationError(where, address.value, f"not a valid {address.kind.value}: {rule}")
 
 
 def _check_encodable(field: str, text: str, profile: CarrierProfile, limit: int | None) -> None:
@@ -126,11 +155,18 @@ def validate_submit(request: SubmitRequest, profile: CarrierProfile) -> None:
             [r.value for r in recipients],
             f"profile {profile.name!r} allows {profile.max_recipients} recipient(s) per SubmitReq",
         )
+    korean = profile.korean_numbering
+    mobile = _KOREAN_MOBILE if korean else None
     for kind, addresses in (("To", request.to), ("Cc", request.cc), ("Bcc", request.bcc)):
         for index, address in enumerate(addresses):
-            _check_address(f"Recipients/{kind}[{index}]", address)
+            _check_address(f"Recipients/{kind}[{index}]", address, mobile, _KOREAN_MOBILE_RULE)
     if request.sender_address is not None:
-        _check_address("SenderAddress", request.sender_address)
+        _check_address(
+            "SenderAddress",
+            request.sender_address,
+            _KOREAN_SENDER if korean else None,
+            _KOREAN_SENDER_RULE,
+        )
     if profile.require_vas_id and not request.vas_id:
         raise ValidationError("VASID", request.vas_id, f"required by profile {profile.name!r}")
     if request.kisa_orig_code is not None or profile.require_kisa_orig_code:
@@ -142,8 +178,13 @@ def validate_submit(request: SubmitRequest, profile: CarrierProfile) -> None:
             raise ValidationError(
                 "KisaOrigCode", request.kisa_orig_code, "must be exactly 9 digits"
             )
-    if request.callback is not None and not _CALLBACK.fullmatch(request.callback):
-        raise ValidationError("CallBack", request.callback, "must be 4 to 16 digits")
+    if request.callback is not None:
+        if not _CALLBACK.fullmatch(request.callback):
+            raise ValidationError("CallBack", request.callback, "must be 4 to 16 digits")
+        if korean and not _KOREAN_SENDER.fullmatch(request.callback):
+            raise ValidationError(
+                "CallBack", request.callback, f"not a valid number: {_KOREAN_SENDER_RULE}"
+            )
     if request.subject is not None:
         _check_encodable("Subject", request.subject, profile, profile.subject_max_bytes)
     if request.reply_charging and (request.reply_charging.reply_charging_size or 0) < 0:

@@ -250,6 +250,9 @@ EUC_KR_TEXT = st.text(
     max_size=300,
 )
 numbers = st.from_regex(r"\+?0[0-9]{9,12}", fullmatch=True)
+# the LGT profile knows Korean numbering: mobile recipients, callbacks a sender may show
+korean_mobiles = st.from_regex(r"010[0-9]{8}|01[16789][0-9]{7,8}|\+8210[0-9]{8}", fullmatch=True)
+korean_callbacks = st.from_regex(r"1[568][0-9]{6}|02[0-9]{7,8}|0(31|51)[0-9]{7,8}", fullmatch=True)
 times = st.one_of(
     st.none(),
     st.datetimes(
@@ -272,12 +275,16 @@ def submit_requests(draw: st.DrawFn, profile: CarrierProfile) -> SubmitRequest:
     return SubmitRequest(
         transaction_id=draw(st.from_regex(r"[A-Za-z0-9-]{1,40}", fullmatch=True)),
         mm7_version=profile.mm7_version,
-        to=[Address.number(draw(numbers), display_only=draw(st.booleans()))],
+        to=[
+            Address.number(
+                draw(korean_mobiles if lgt else numbers), display_only=draw(st.booleans())
+            )
+        ],
         cc=[] if lgt else draw(st.lists(numbers.map(Address.number), max_size=3)),
         vasp_id=draw(st.from_regex(r"[A-Z]{3,10}", fullmatch=True)),
         vas_id=draw(st.from_regex(r"[A-Z0-9]{3,10}", fullmatch=True)),
         kisa_orig_code=draw(st.from_regex(r"[0-9]{9}", fullmatch=True)) if lgt else None,
-        callback=draw(st.from_regex(r"[0-9]{8,11}", fullmatch=True)) if lgt else None,
+        callback=draw(korean_callbacks) if lgt else None,
         subject=subject,
         timestamp=draw(times),
         message_class=draw(st.one_of(st.none(), st.sampled_from(MessageClass))),

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from mm7client.codec import encode, validate_submit
+from mm7client.codec import PreparedResponse, decode, encode, validate_submit
 from mm7client.errors import ValidationError
 from mm7client.model import (
     Address,
@@ -14,7 +14,9 @@ from mm7client.model import (
     DeliverRequest,
     Part,
     ReplaceRequest,
+    Status,
     SubmitRequest,
+    SubmitResponse,
 )
 from mm7client.profiles import LGT, THREEGPP, CarrierProfile
 
@@ -305,3 +307,87 @@ def test_mmsc_originated_text_outside_the_charset_is_a_validation_error() -> Non
     with pytest.raises(ValidationError) as caught:
         encode(message, LGT)
     assert caught.value.field == "Content[0]"
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        "0101234",
+        "0101234567",
+        "010123456789",
+        "01512345678",
+        "0212345678",
+        "15881234",
+        "+8201012345678",
+    ],
+)
+def test_lgt_refuses_a_recipient_korean_numbering_does_not_have(number: str) -> None:
+    error = refused(lgt_submit(to=[number]), LGT)
+    assert (error.field, error.value) == ("Recipients/To[0]", number)
+    assert "Korean mobile" in error.reason and repr(number) in str(error)
+    # the standard profile knows no national numbering
+    encode(lgt_submit(to=[number]), THREEGPP)
+
+
+@pytest.mark.parametrize(
+    "number", ["01012345678", "0111234567", "01612345678", "01987654321", "+821012345678"]
+)
+def test_lgt_accepts_korean_mobile_recipients(number: str) -> None:
+    encode(lgt_submit(to=[number]), LGT)
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        "15881234",  # representative numbers
+        "16001234",
+        "18001234",
+        "021234567",  # Seoul
+        "0212345678",
+        "0311234567",  # Gyeonggi
+        "05112345678",  # Busan
+        "0641234567",  # Jeju
+        "07012345678",  # internet phone
+        "0801234567",  # free call
+        "050412345678",  # personal number
+        "01012345678",
+    ],
+)
+def test_lgt_accepts_every_korean_number_a_sender_shows(number: str) -> None:
+    encode(lgt_submit(callback=number, sender_address=Address.number(number)), LGT)
+
+
+@pytest.mark.parametrize(
+    "number", ["0101234", "1234", "0351234567", "0901234567", "1234567890", "15881234567"]
+)
+def test_lgt_refuses_a_sender_number_korean_numbering_does_not_have(number: str) -> None:
+    error = refused(lgt_submit(callback=number), LGT)
+    assert (error.field, error.value) == ("CallBack", number)
+    assert "representative number" in error.reason
+    error = refused(lgt_submit(sender_address=Address.number(number)), LGT)
+    assert (error.field, error.value) == ("SenderAddress", number)
+    # a short code is not a Number: Korean numbering does not apply to it
+    encode(lgt_submit(sender_address=Address.short_code("1588")), LGT)
+
+
+def test_the_numbers_the_readme_and_the_mock_use_are_valid_under_lgt() -> None:
+    for recipient in ("01012345678", "01099994030", "01088880001", "01099990000"):
+        encode(lgt_submit(to=[recipient], sender_address="0212345678"), LGT)
+    encode(lgt_submit(sender_address="15881234", callback="0215441234"), LGT)
+
+
+def test_a_status_built_with_an_int_code_works_everywhere() -> None:
+    status = Status(code=1000)
+    assert status == Status("1000") == Status.of(1000)
+    assert (status.code, status.code_int, status.is_success) == ("1000", 1000, True)
+    encoded = encode(SubmitResponse(status=Status(2007, "bad"), message_id=None), LGT)
+    answer = decode(encoded.body, encoded.content_type)
+    assert isinstance(answer, SubmitResponse) and answer.status == Status("2007", "bad")
+    rendered = PreparedResponse(SubmitResponse(status=status, message_id="M"), LGT).render("T", "M")
+    assert b"<StatusCode>1000</StatusCode>" in rendered.body
+
+
+@pytest.mark.parametrize("code", [1000.0, None, True, b"1000"])
+def test_a_status_code_of_another_type_is_refused_when_built(code: object) -> None:
+    with pytest.raises(TypeError, match="expected the status code as str or int"):
+        Status(code)  # type: ignore[arg-type]

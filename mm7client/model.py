@@ -252,12 +252,14 @@ class Status:
     def __init__(
         self, code: str | int, text: str | None = None, details: str | None = None
     ) -> None:
-        if isinstance(code, bool) or not isinstance(code, str | int):
-            raise TypeError(
-                f"Status code={code!r}: expected the status code as str or int, "
-                f"not {type(code).__name__}"
-            )
-        object.__setattr__(self, "code", str(code))
+        if code.__class__ is not str:  # the decoders' case first: a str
+            if isinstance(code, bool) or not isinstance(code, str | int):
+                raise TypeError(
+                    f"Status code={code!r}: expected the status code as str or int, "
+                    f"not {type(code).__name__}"
+                )
+            code = str(code)
+        object.__setattr__(self, "code", code)
         object.__setattr__(self, "text", text)
         object.__setattr__(self, "details", details)
 

@@ -377,25 +377,26 @@ class _Frame:
 _FRAMES: dict[tuple[str, str, str, str], _Frame] = {}
 
 
-def mm7_element(name: str, namespace: str, style: str) -> tuple[str, str]:
-    """The start tag (declaring ``namespace``) and end tag of MM7 element ``name`` written as
-    the top of an MM7 tree in ``style``: the MM7 namespace as default namespace
-    (``"default-ns"``), else the ``mm7:`` prefix."""
+def mm7_element(name: str, namespace: str, style: str, attrs: str = "") -> tuple[str, str]:
+    """The start tag (declaring ``namespace``, then ``attrs``) and end tag of MM7 element
+    ``name`` written as the top of an MM7 tree in ``style``: the MM7 namespace as default
+    namespace (``"default-ns"``), else the ``mm7:`` prefix."""
     ns = xml_escape(namespace)
     if style == "default-ns":
-        return f'<{name} xmlns="{ns}">', f"</{name}>"
-    return f'<mm7:{name} xmlns:mm7="{ns}">', f"</mm7:{name}>"
+        return f'<{name} xmlns="{ns}"{attrs}>', f"</{name}>"
+    return f'<mm7:{name} xmlns:mm7="{ns}"{attrs}>', f"</mm7:{name}>"
 
 
 def _frame(namespace: str, charset: str, operation: str, style: str) -> _Frame:
     key = (namespace, charset, operation, style)
     frame = _FRAMES.get(key)
     if frame is None:
-        tid_start, tid_end = mm7_element("TransactionID", namespace, style)
+        tid_start, tid_end = mm7_element(
+            "TransactionID", namespace, style, ' env:mustUnderstand="1"'
+        )
         head = (
             f'<?xml version="1.0" encoding="{charset}"?>'
-            f'<env:Envelope xmlns:env="{SOAP_ENV_NS}"><env:Header>'
-            + tid_start.replace(">", ' env:mustUnderstand="1">', 1)
+            f'<env:Envelope xmlns:env="{SOAP_ENV_NS}"><env:Header>{tid_start}'
         )
         middle = f"{tid_end}</env:Header><env:Body>"
         tail = "</env:Body></env:Envelope>"
@@ -433,6 +434,11 @@ def text_bytes(name: str, value: str, codec: str) -> bytes:
         if data.isalnum():  # ASCII letters and digits (ids) need neither check nor escape
             return data
     return _encode(_escaped(name, value), codec)
+
+
+def xml_can_carry(value: str) -> bool:
+    """False for text with characters XML 1.0 cannot carry (control characters, U+FFFE/FFFF)."""
+    return _XML_ILLEGAL.search(value) is None
 
 
 def _escaped(name: str, value: str) -> str:

@@ -17,7 +17,14 @@ from mm7client.codec.mime import DEFAULT_LIMITS, Limits, MimePart
 from mm7client.codec.readers.body import split_body
 from mm7client.codec.readers.fields import read_form
 from mm7client.codec.readers.operations import DECODERS, decode_fault
-from mm7client.codec.soap import child_text, children, index_children, local_name, parse_xml
+from mm7client.codec.soap import (
+    child_text,
+    children,
+    index_children,
+    local_name,
+    parse_xml,
+    xml_can_carry,
+)
 from mm7client.errors import MM7Error, ParseError
 from mm7client.model import MM7Message
 
@@ -142,7 +149,6 @@ _TRANSACTION_ID = re.compile(
     rb"</(?:[A-Za-z_][\w.-]*:)?TransactionID\s*>"
 )
 _TRANSACTION_ID_WINDOW = 64 * 1024
-_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def find_transaction_id(body: bytes) -> str | None:
@@ -167,7 +173,7 @@ def find_transaction_id(body: bytes) -> str | None:
         text = _XML_REFERENCE.sub(_resolve_reference, text).strip()
     except (KeyError, ValueError, OverflowError):  # an unknown entity, a bad character number
         return None
-    if not text or _XML_ILLEGAL.search(text):
+    if not text or not xml_can_carry(text):
         return None
     return text
 

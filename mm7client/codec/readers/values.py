@@ -65,12 +65,8 @@ _JAVA_DATE = re.compile(
     r"(?:[A-Za-z]{3},? )?([A-Za-z]{3}) +(\d{1,2}) (\d{2}):(\d{2}):(\d{2}) "
     r"([A-Za-z]{1,5})(?:([+-])(\d{1,2}):?(\d{2}))? (\d{4})"
 )
-_MONTHS = {
-    m: i
-    for i, m in enumerate(
-        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1
-    )
-}
+_MONTH_NAMES = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+_MONTHS = {name: number for number, name in enumerate(_MONTH_NAMES, 1)}
 _ZONES = {"utc": 0, "gmt": 0, "z": 0, "ut": 0, "kst": 9}
 
 

@@ -183,8 +183,9 @@ def content_fields(
     }
 
 
-# (namespace, MM7Version, style) -> the form (peers send the same few forms over and over)
-_FORMS: dict[tuple[str, str, FormStyle], MessageForm] = {}
+# (operation tag, its prefix, children qualified, MM7Version) -> the form: peers send the same
+# few forms over and over, so the form of a message costs a dict lookup
+_FORMS: dict[tuple[str, str | None, bool, str | None], MessageForm] = {}
 
 
 def read_form(element: etree._Element, version: str | None) -> MessageForm:
@@ -193,19 +194,21 @@ def read_form(element: etree._Element, version: str | None) -> MessageForm:
     element's namespace as default namespace (``"default-ns"``) or prefixed (``"prefixed"``).
     """
     tag = element.tag
-    namespace = tag[1 : tag.index("}")] if tag[:1] == "{" else ""
-    first = next(element.iterchildren(etree.Element), None)
-    style: FormStyle
-    if not namespace or (first is not None and first.tag[:1] != "{"):
-        style = "lgt"
-    elif element.prefix is None:
-        style = "default-ns"
-    else:
-        style = "prefixed"
-    key = (namespace, version or "", style)
+    # (the parser drops comments and processing instructions: a first child is an element)
+    first = element[0].tag if len(element) else None
+    qualified = first[:1] == "{" if first.__class__ is str else True
+    key = (tag, element.prefix, qualified, version)
     form = _FORMS.get(key)
     if form is None:
-        form = MessageForm(*key)
+        namespace = tag[1 : tag.index("}")] if tag[:1] == "{" else ""
+        style: FormStyle
+        if not namespace or not qualified:
+            style = "lgt"
+        elif element.prefix is None:
+            style = "default-ns"
+        else:
+            style = "prefixed"
+        form = MessageForm(namespace, version or "", style)
         if len(_FORMS) < 256:
             _FORMS[key] = form
     return form

@@ -43,23 +43,24 @@ _KOREAN_SENDER_RULE = (
 )
 
 
+_ADDRESS_FORMS = {
+    AddressKind.NUMBER: _NUMBER,
+    AddressKind.SHORT_CODE: _SHORT_CODE,
+    AddressKind.EMAIL: _EMAIL,
+}
+
+
 def _check_address(
     where: str, address: Address, korean: re.Pattern[str] | None = None, rule: str = ""
 ) -> None:
-    """The address's form; with ``korean``, a Number must also match that numbering rule."""
-    pattern = {
-        AddressKind.NUMBER: _NUMBER,
-        AddressKind.SHORT_CODE: _SHORT_CODE,
-        AddressKind.EMAIL: _EMAIL,
-    }[address.kind]
-    if not pattern.fullmatch(address.value):
-        raise ValidationError(where, address.value, f"not a valid {address.kind.value}")
-    if (
-        korean is not None
-        and address.kind is AddressKind.NUMBER
-        and not korean.fullmatch(address.value)
-    ):
-        raise ValidationError(where, address.value, f"not a valid {address.kind.value}: {rule}")
+    """The address's form; with ``korean``, a Number must match that numbering rule instead
+    (a narrower form)."""
+    kind = address.kind
+    if korean is not None and kind is AddressKind.NUMBER:
+        if not korean.fullmatch(address.value):
+            raise ValidationError(where, address.value, f"not a valid {kind.value}: {rule}")
+    elif not _ADDRESS_FORMS[kind].fullmatch(address.value):
+        raise ValidationError(where, address.value, f"not a valid {kind.value}")
 
 
 def _check_encodable(field: str, text: str, profile: CarrierProfile, limit: int | None) -> None:

@@ -50,7 +50,7 @@ class FakeTransport:
         self.closed = True
 
 
-IDENTITY = Identity(vasp_id="VASP", vas_id="VAS1", kisa_orig_code="123456789", callback="1588")
+IDENTITY = Identity(vasp_id="VASP", vas_id="VAS1", kisa_orig_code="123456789", callback="15881234")
 
 
 @pytest.mark.asyncio
@@ -68,7 +68,7 @@ async def test_an_injected_transport_carries_the_messages() -> None:
         "VASP",
         "VAS1",
         "123456789",
-        "1588",
+        "15881234",
     )
 
 
@@ -116,7 +116,7 @@ def test_grouped_settings_and_their_keywords() -> None:
         vasp_id="VASP",
         vas_id="VAS1",
         kisa_orig_code="123456789",
-        callback="1588",
+        callback="15881234",
         connect_timeout=1,
         total_timeout=2,
         verify_tls=False,

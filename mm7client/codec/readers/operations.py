@@ -9,7 +9,7 @@ from typing import Any
 from lxml import etree
 
 from mm7client.codec.mime import Limits, MimePart
-from mm7client.codec.operations import RESPONSE_OPERATIONS
+from mm7client.codec.operation_names import RESPONSE_OPERATIONS
 from mm7client.codec.readers.body import resolve_content
 from mm7client.codec.readers.fields import (
     ADDRESSES,

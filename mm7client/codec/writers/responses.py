@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mm7client.codec.encoded import EncodedMessage
-from mm7client.codec.operations import RESPONSE_OPERATIONS
+from mm7client.codec.operation_names import RESPONSE_OPERATIONS
 from mm7client.codec.soap import XmlWriter, xml_escape
 from mm7client.codec.writers.common import write_status
 from mm7client.codec.writers.content import package

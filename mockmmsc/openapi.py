@@ -17,6 +17,10 @@ def _json(description: str, schema: dict[str, Any] | None = None) -> dict[str, A
     }
 
 
+def _query(name: str, description: str, kind: str = "string") -> dict[str, Any]:
+    return {"name": name, "in": "query", "description": description, "schema": {"type": kind}}
+
+
 _ERROR = _json("bad input", {"$ref": "#/components/schemas/Error"})
 _ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
 _PAGE = [
@@ -82,22 +86,58 @@ _FAULT_SCHEMA: dict[str, Any] = {
 OPENAPI: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {
-        "title": "mockmmsc admin API",
+        "title": "mockmmsc API",
         "version": "1",
         "description": "What the LG U+-like mock MMSC received, and how it behaves.",
     },
     "paths": {
+        "/api/openapi.json": {
+            "get": {"summary": "This document", "responses": {"200": _json("OpenAPI 3.1")}}
+        },
+        "/api/info": {
+            "get": {
+                "summary": "The mock: carrier profile, time scale, MM7 path, messages stored",
+                "responses": {"200": _json("info")},
+            }
+        },
+        "/api/events": {
+            "get": {
+                "summary": "Everything that happens, live (server-sent events)",
+                "description": (
+                    "One `data:` line of JSON per event: `request` (with the message's list "
+                    "row), `report`, `deleted`, `cleared` or `overload`; an idle stream gets a "
+                    "`: ping` comment. Beyond a bounded number of open streams: 503."
+                ),
+                "responses": {
+                    "200": {
+                        "description": "the event stream",
+                        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+                    },
+                    "503": _ERROR,
+                },
+            }
+        },
         "/api/messages": {
             "get": {
-                "summary": "Received requests, newest first",
+                "summary": "Received requests matching every filter given, newest first",
                 "parameters": [
                     *_PAGE,
-                    *(
-                        {"name": n, "in": "query", "schema": {"type": "string"}}
-                        for n in ("operation", "vas_id", "recipient", "status_code")
+                    _query(
+                        "q",
+                        "words, each found in the subject, VASID, sender, MessageID, "
+                        "TransactionID, operation, status code or a recipient (any case)",
                     ),
+                    _query("recipient", "text found in one of the recipients"),
+                    _query("vas_id", "text found in the VASID (any case)"),
+                    _query("operation", "the operation exactly, e.g. SubmitReq"),
+                    _query("status_code", "the MM7 status answered, e.g. 4030", "integer"),
+                    _query("since", "received at or after (ISO 8601 or epoch seconds)"),
+                    _query("until", "received at or before (ISO 8601 or epoch seconds)"),
                 ],
-                "responses": {"200": _json("a page of messages"), "400": _ERROR},
+                "responses": {
+                    "200": _json("a page of messages", {"$ref": "#/components/schemas/Page"}),
+                    "400": _ERROR,
+                },
             },
             "delete": {"summary": "Forget every message", "responses": {"200": _json("count")}},
         },
@@ -122,7 +162,8 @@ OPENAPI: dict[str, Any] = {
         },
         "/api/messages/{id}/parts/{index}": {
             "get": {
-                "summary": "One decoded content part's bytes with its content type",
+                "summary": "One decoded content part: inline with its content type (sandboxed), "
+                "or with download=1 as an attachment that is never rendered",
                 "parameters": [
                     _ID,
                     {
@@ -131,6 +172,7 @@ OPENAPI: dict[str, Any] = {
                         "required": True,
                         "schema": {"type": "integer"},
                     },
+                    _query("download", "1: as application/octet-stream, an attachment", "boolean"),
                 ],
                 "responses": {"200": {"description": "the part"}, "404": _ERROR},
             }
@@ -266,8 +308,24 @@ OPENAPI: dict[str, Any] = {
                 "type": "object",
                 "properties": {"error": {"type": "string"}, "status": {"type": "integer"}},
             },
+            "Page": {
+                "type": "object",
+                "properties": {
+                    "total": {"type": "integer", "description": "messages matching the filters"},
+                    "stored": {"type": "integer", "description": "messages kept in all"},
+                    "offset": {"type": "integer"},
+                    "messages": {
+                        "type": "array",
+                        "items": {"type": "object"},
+                        "description": "rows: the summary, sender, normalized status meaning "
+                        "and delivery-report state",
+                    },
+                },
+            },
             "Rule": _RULE_SCHEMA,
             "Fault": _FAULT_SCHEMA,
         }
     },
 }
+# POST /api/tps does what PUT does (for clients that only POST)
+OPENAPI["paths"]["/api/tps"]["post"] = OPENAPI["paths"]["/api/tps"]["put"]

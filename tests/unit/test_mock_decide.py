@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from mm7client.codec import RequestSummary
+from mm7client.server import status_text
 from mm7client.throttle import FakeClock
-from mockmmsc.decide import decide, status_text
+from mockmmsc.decide import decide
 from mockmmsc.effects import (
     CountRuleHit,
     NoteOverload,

@@ -4,6 +4,8 @@ decisions load no aiohttp."""
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import mockmmsc
@@ -83,3 +85,13 @@ def test_state_and_decisions_need_no_aiohttp() -> None:
         path = PACKAGE.parent.joinpath(*name.split("."))
         path = path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
         assert not _imports_aiohttp(path), f"{name} imports aiohttp"
+
+
+def test_state_and_decisions_load_no_aiohttp_at_run_time() -> None:
+    code = (
+        "import sys; import mockmmsc.state, mockmmsc.decide, mockmmsc.views; "
+        "print([m for m in ('aiohttp', 'mockmmsc.app') if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

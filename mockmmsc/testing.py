@@ -17,7 +17,15 @@ import aiohttp
 from aiohttp import web
 
 from mm7client.codec import EncodedMessage, decode, encode
-from mm7client.model import Address, MM7Message, Part, SoapFault, SubmitRequest
+from mm7client.model import (
+    Address,
+    DeliveryReportResponse,
+    MM7Message,
+    Part,
+    SoapFault,
+    Status,
+    SubmitRequest,
+)
 from mm7client.profiles import LGT, CarrierProfile
 from mm7client.throttle import Clock
 from mockmmsc.app import ENDPOINT_KEY, REPORTS_KEY, build_app
@@ -343,10 +351,6 @@ class ReportSink:
         self.url = ""
 
     async def _handle(self, request: Any) -> Any:
-        from aiohttp import web
-
-        from mm7client.model import DeliveryReportResponse, Status
-
         body = await request.read()
         self.requests += 1
         self.raw.append(body)
@@ -369,8 +373,6 @@ class ReportSink:
         return web.Response(body=encoded.body, headers={"Content-Type": encoded.content_type})
 
     async def __aenter__(self) -> ReportSink:
-        from aiohttp import web
-
         app = web.Application()
         app.router.add_post("/", self._handle)
         self._runner = web.AppRunner(app, access_log=None)

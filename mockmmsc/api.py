@@ -201,7 +201,10 @@ class JsonApi:
             ("*", "/api/{tail:.*}", self.not_found),
         ]
         for method, path, handler in routes:
-            app.router.add_route(method, path, _json_errors(handler))
+            if method == "GET":  # with HEAD, as aiohttp's add_get does
+                app.router.add_get(path, _json_errors(handler))
+            else:
+                app.router.add_route(method, path, _json_errors(handler))
 
     async def _on_shutdown(self, _app: web.Application) -> None:
         self._closing.set()

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from mm7client.profiles import CarrierProfile, get_profile
-from mm7client.throttle import Clock, MonotonicClock
+from mm7client.throttle.clock import Clock, MonotonicClock
 from mockmmsc.effects import (
     CountRuleHit,
     Effect,

@@ -27,7 +27,7 @@ from mm7client.model import (
     SubmitRequest,
 )
 from mm7client.profiles import LGT, CarrierProfile
-from mm7client.throttle import Clock
+from mm7client.throttle.clock import Clock
 from mockmmsc.app import ENDPOINT_KEY, REPORTS_KEY, build_app
 from mockmmsc.endpoint import MM7Endpoint
 from mockmmsc.faults import FaultBook

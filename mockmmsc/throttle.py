@@ -1,63 +1,30 @@
-"""Carrier-side throttling state: per-VASID TPS contracts (token bucket) and 4030 overload windows.
+"""Carrier-side throttling state: per-VASID TPS contracts and 4030 overload windows.
 
-Both are state with pure queries and explicit changes: :mod:`mockmmsc.decide` asks
-(:meth:`TpsContracts.within`, :meth:`OverloadWindows.hit`) with the time it decides at, and
-the endpoint applies the decision's effects (:meth:`TpsContracts.spend`,
-:meth:`OverloadWindows.note`). Time comes from the client's :class:`~mm7client.throttle.Clock`
-(only for the admin calls that take no explicit time), so unit tests drive it with a
-:class:`~mm7client.throttle.FakeClock`.
+Both are state with queries that change nothing and explicit changes: :mod:`mockmmsc.decide`
+asks (:meth:`TpsContracts.within`, :meth:`OverloadWindows.hit`) with the time it decides at,
+and the endpoint applies the decision's effects (:meth:`TpsContracts.spend`,
+:meth:`OverloadWindows.note`). A contract is the client's sans-IO
+:class:`~mm7client.throttle.bucket.TokenBucket` (the one both sides pace with) and time is the
+client's :class:`~mm7client.throttle.clock.Clock` (read only by the admin calls that take no
+explicit time), so unit tests drive both with a :class:`~mm7client.throttle.clock.FakeClock`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from mm7client.throttle import Clock, MonotonicClock
+from mm7client.throttle.bucket import TokenBucket
+from mm7client.throttle.clock import Clock, MonotonicClock
 
-__all__ = ["OverloadHit", "OverloadWindows", "TokenBucket", "TpsContracts"]
-
-
-@dataclass(slots=True)
-class TokenBucket:
-    """A token bucket: ``rate`` tokens per second, at most ``capacity`` banked.
-
-    The capacity defaults to one second's worth (at least 1): a VASID contracted at 10 TPS can
-    send 10 at once, then one every 100 ms.
-    """
-
-    rate: float
-    capacity: float = 0.0
-    tokens: float = -1.0
-    updated: float = 0.0
-
-    def __post_init__(self) -> None:
-        if self.rate <= 0:
-            raise ValueError(f"rate={self.rate!r}: must be > 0")
-        if self.capacity <= 0:
-            self.capacity = max(1.0, self.rate)
-        if self.tokens < 0:
-            self.tokens = self.capacity
-
-    def available(self, now: float) -> float:
-        """The tokens banked at ``now`` (nothing changes)."""
-        elapsed = now - self.updated
-        if elapsed <= 0:
-            return self.tokens
-        return min(self.capacity, self.tokens + elapsed * self.rate)
-
-    def take(self, now: float) -> bool:
-        """Spend one token if there is one (True), else refuse (False) without spending."""
-        tokens = self.available(now)
-        if now > self.updated:
-            self.tokens, self.updated = tokens, now
-        if tokens >= 1.0:
-            self.tokens -= 1.0
-            return True
-        return False
+__all__ = ["OverloadHit", "OverloadWindows", "TpsContracts"]
 
 
 class TpsContracts:
-    """Contracted TPS per VASID, enforced with one token bucket per VASID."""
+    """Contracted TPS per VASID, enforced with one token bucket per VASID.
+
+    A bucket holds one second's worth of tokens (at least 1): a VASID contracted at 10 TPS can
+    send 10 at once, then one every 100 ms.
+    """
 
     def __init__(self, default_tps: float | None = None) -> None:
         self.default_tps = default_tps
@@ -97,7 +64,8 @@ class TpsContracts:
         if tps is None:
             return True
         bucket = self._buckets.get(vas_id)
-        return bucket is None or bucket.available(now) >= 1.0
+        # wait_time brings the bucket's count up to ``now`` and spends nothing
+        return bucket is None or bucket.wait_time(now) == 0.0
 
     def spend(self, vas_id: str, now: float) -> None:
         """Spend the token of a request of ``vas_id`` answered at ``now``."""
@@ -106,7 +74,7 @@ class TpsContracts:
             return
         bucket = self._buckets.get(vas_id)
         if bucket is None:
-            bucket = self._buckets[vas_id] = TokenBucket(tps, updated=now)
+            bucket = self._buckets[vas_id] = TokenBucket(tps, max(1.0, tps), now=now)
         bucket.take(now)
 
     def refuse(self, vas_id: str) -> None:

@@ -11,7 +11,7 @@ from mm7client.throttle import FakeClock
 from mockmmsc.cli import build_parser, settings_from_args
 from mockmmsc.scenarios import Rule, RuleBook, magic_report, magic_status, normalize_number
 from mockmmsc.settings import MockSettings, SettingsError, VasAccount, load_config
-from mockmmsc.throttle import OverloadWindows, TokenBucket, TpsContracts
+from mockmmsc.throttle import OverloadWindows, TpsContracts
 
 
 @pytest.mark.parametrize(
@@ -63,11 +63,19 @@ def test_rule_round_trips_through_dict():
     assert again.to_dict() == rule.to_dict()
 
 
-def test_token_bucket_rate_and_burst():
-    bucket = TokenBucket(rate=2, updated=0.0)
-    assert [bucket.take(0.0) for _ in range(3)] == [True, True, False]
-    assert bucket.take(0.49) is False
-    assert bucket.take(0.5) is True
+def test_tps_contract_banks_one_seconds_worth():
+    tps = TpsContracts()
+    tps.set("V", 2)
+
+    def send(now: float) -> bool:
+        if not tps.within("V", now):
+            return False
+        tps.spend("V", now)
+        return True
+
+    assert [send(0.0) for _ in range(3)] == [True, True, False]
+    assert send(0.49) is False
+    assert send(0.5) is True
 
 
 def test_tps_contracts_per_vasid():

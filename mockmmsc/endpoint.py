@@ -54,8 +54,8 @@ from mm7client.model import (
 )
 from mm7client.server import (
     BodyPolicy,
+    check_basic_auth,
     check_media_type,
-    credentials_match,
     fault_answer,
     parse_basic_auth,
     parse_error_refusal,
@@ -209,12 +209,14 @@ class MM7Endpoint:
                 log.info("fault %s (%s): dropping the connection unread", early.id, early.kind)
                 _drop(request)
                 return web.Response(status=204)  # never written: the connection is gone
-        if settings.basic_auth is not None and not self._basic_auth_ok(request):
-            return web.Response(
-                status=401,
-                text="HTTP Basic authentication required\n",
-                headers={"WWW-Authenticate": 'Basic realm="mockmmsc"'},
+        if settings.basic_auth is not None:
+            refusal = check_basic_auth(
+                request.headers.get("Authorization"), settings.basic_auth, realm="mockmmsc"
             )
+            if refusal is not None:  # plain HTTP 401 with the challenge, as a web server does
+                return web.Response(
+                    status=refusal.http_status, text=refusal.reason + "\n", headers=refusal.headers
+                )
         refusal = self.body_policy.check_declared(request.content_length)
         if refusal is None:
             refusal = check_media_type(request.headers.get("Content-Type"))
@@ -255,11 +257,6 @@ class MM7Endpoint:
         except Exception as exc:  # the mock's own bug: still an MM7 answer, logged
             log.exception("mock failure answering %s", operation)
             return self._fault(3000, f"mock internal error: {type(exc).__name__}", None)
-
-    def _basic_auth_ok(self, request: web.Request) -> bool:
-        expected = self.settings.basic_auth
-        credentials = _basic_credentials(request)
-        return expected is not None and credentials_match(credentials, expected)
 
     async def _fault_wait(self, fault: Fault) -> None:
         seconds = self.settings.scaled(fault.wait_seconds(self.faults.random))

@@ -427,19 +427,3 @@ class RuleBook:
         rule = self.get(rule_id)
         if rule is not None:
             rule.hits += 1
-
-    def decide(
-        self,
-        operation: str,
-        vas_id: str | None,
-        recipients: Sequence[str],
-        subject: str | None,
-        content_types: Iterable[str],
-    ) -> Decision | None:
-        """:meth:`choose` with the book's own draws, counting the hit."""
-        decision = self.choose(
-            operation, vas_id, recipients, subject, content_types, self._random.random
-        )
-        if decision is not None:
-            self.count_hit(decision.rule_id)
-        return decision

@@ -41,7 +41,9 @@ def test_sequence_steps_and_exhaustion():
     book.add(Rule(recipient="0101*", status=4006, times=2, then=[{"status": 3000, "times": 1}]))
     got = []
     for _ in range(4):
-        decision = book.decide("SubmitReq", "V", ["01012345678"], None, [])
+        decision = book.choose("SubmitReq", "V", ["01012345678"], None, [], book.random.random)
+        if decision is not None:
+            book.count_hit(decision.rule_id)
         got.append(decision.action.status if decision else None)
     assert got == [4006, 4006, 3000, None]
 

@@ -128,14 +128,6 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number JSON allows")
 
 
-def _message_id(request: web.Request) -> int:
-    raw = request.match_info["id"]
-    try:
-        return int(raw)
-    except ValueError:
-        raise ApiError(400, f"message id {raw!r}: expected an integer") from None
-
-
 def _number(value: Any, name: str, *, allow_none: bool = False) -> float | None:
     if value is None and allow_none:
         return None

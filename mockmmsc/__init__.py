@@ -11,14 +11,17 @@ from typing import TYPE_CHECKING, Any
 from mockmmsc.settings import MockSettings, VasAccount
 
 if TYPE_CHECKING:
-    from mockmmsc.app import MockMMSC, create_app
+    from mockmmsc.app import create_app
     from mockmmsc.scenarios import Action, Rule
+    from mockmmsc.state import MockState
     from mockmmsc.store import ReceivedRequest, ReportRecord
+    from mockmmsc.testing import MockMMSC
 
 __all__ = [
     "Action",
     "MockMMSC",
     "MockSettings",
+    "MockState",
     "ReceivedRequest",
     "ReportRecord",
     "Rule",
@@ -27,7 +30,8 @@ __all__ = [
 ]
 
 _LAZY = {
-    "MockMMSC": "mockmmsc.app",
+    "MockMMSC": "mockmmsc.testing",
+    "MockState": "mockmmsc.state",
     "create_app": "mockmmsc.app",
     "Rule": "mockmmsc.scenarios",
     "Action": "mockmmsc.scenarios",

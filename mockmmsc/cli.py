@@ -85,15 +85,16 @@ def settings_from_args(args: argparse.Namespace) -> MockSettings:
 
 async def serve(settings: MockSettings) -> None:
     """Serve until SIGINT/SIGTERM."""
-    from mockmmsc.app import MockMMSC
+    from mockmmsc.app import create_app
+    from mockmmsc.runner import MockRunner
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-    async with MockMMSC(settings) as mock:
-        print(mock.url, flush=True)
+    async with MockRunner(create_app(settings), settings.host, settings.port) as runner:
+        print(runner.url, flush=True)
         await stop.wait()
 
 

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from mockmmsc.app import MockMMSC
     from mockmmsc.settings import MockSettings
+    from mockmmsc.testing import MockMMSC
 
 try:  # pragma: no cover - depends on the environment
     import pytest_asyncio
@@ -49,7 +49,7 @@ def mmsc_session_settings() -> MockSettings:
 
 
 async def _serve(settings: MockSettings) -> AsyncIterator[MockMMSC]:
-    from mockmmsc.app import MockMMSC
+    from mockmmsc.testing import MockMMSC
 
     async with MockMMSC(settings) as mock:
         yield mock

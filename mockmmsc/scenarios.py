@@ -19,7 +19,7 @@ import fnmatch
 import itertools
 import random
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -391,15 +391,24 @@ class RuleBook:
             raise SettingsError(f"{path!r}: expected a list of rules (or a 'rules' list)")
         return [self.add(item) for item in items]
 
-    def decide(
+    @property
+    def random(self) -> random.Random:
+        """The seeded source of the rules' probability draws."""
+        return self._random
+
+    def choose(
         self,
         operation: str,
         vas_id: str | None,
         recipients: Sequence[str],
         subject: str | None,
         content_types: Iterable[str],
+        chance: Callable[[], float],
     ) -> Decision | None:
-        """The step of the first rule that matches and applies, counting the hit."""
+        """The step of the first rule that matches and applies (nothing is counted).
+
+        ``chance()`` draws a number in [0, 1) for each matching rule with a probability below 1.
+        """
         if not self._rules:
             return None
         for rule in self._rules:
@@ -408,8 +417,13 @@ class RuleBook:
             step = rule.step_for(rule.hits + 1)
             if step is None:
                 continue
-            if rule.probability < 1.0 and self._random.random() >= rule.probability:
+            if rule.probability < 1.0 and chance() >= rule.probability:
                 continue
-            rule.hits += 1
             return Decision(rule.id, step)
         return None
+
+    def count_hit(self, rule_id: str) -> None:
+        """Count a request the rule ``rule_id`` answered (its sequence moves on)."""
+        rule = self.get(rule_id)
+        if rule is not None:
+            rule.hits += 1

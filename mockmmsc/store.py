@@ -18,14 +18,15 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
-
-from aiohttp import web
+from typing import TYPE_CHECKING, Any
 
 from mm7client.codec import Limits, RequestSummary, decode
 from mm7client.codec.mime import DEFAULT_LIMITS
 from mm7client.errors import ParseError
 from mm7client.model import MM7Message, Part, SubmitRequest
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 __all__ = ["ReceivedRequest", "ReportDatabase", "ReportRecord", "Store"]
 

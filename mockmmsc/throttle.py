@@ -1,60 +1,35 @@
-"""Carrier-side throttling: per-VASID TPS contracts (token bucket) and 4030 overload windows.
+"""Carrier-side throttling state: per-VASID TPS contracts and 4030 overload windows.
 
-Both take a clock (``time.monotonic`` by default) so unit tests can drive them by hand.
+Both are state with queries that change nothing and explicit changes: :mod:`mockmmsc.decide`
+asks (:meth:`TpsContracts.within`, :meth:`OverloadWindows.hit`) with the time it decides at,
+and the endpoint applies the decision's effects (:meth:`TpsContracts.spend`,
+:meth:`OverloadWindows.note`). A contract is the client's sans-IO
+:class:`~mm7client.throttle.bucket.TokenBucket` (the one both sides pace with) and time is the
+client's :class:`~mm7client.throttle.clock.Clock` (read only by the admin calls that take no
+explicit time), so unit tests drive both with a :class:`~mm7client.throttle.clock.FakeClock`.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
-__all__ = ["OverloadWindows", "TokenBucket", "TpsContracts"]
+from mm7client.throttle.bucket import TokenBucket
+from mm7client.throttle.clock import Clock, MonotonicClock
 
-Clock = Callable[[], float]
-
-
-@dataclass(slots=True)
-class TokenBucket:
-    """A token bucket: ``rate`` tokens per second, at most ``capacity`` banked.
-
-    The capacity defaults to one second's worth (at least 1): a VASID contracted at 10 TPS can
-    send 10 at once, then one every 100 ms.
-    """
-
-    rate: float
-    capacity: float = 0.0
-    tokens: float = -1.0
-    updated: float = 0.0
-
-    def __post_init__(self) -> None:
-        if self.rate <= 0:
-            raise ValueError(f"rate={self.rate!r}: must be > 0")
-        if self.capacity <= 0:
-            self.capacity = max(1.0, self.rate)
-        if self.tokens < 0:
-            self.tokens = self.capacity
-
-    def take(self, now: float) -> bool:
-        """Spend one token if there is one (True), else refuse (False) without spending."""
-        elapsed = now - self.updated
-        if elapsed > 0:
-            self.tokens = min(self.capacity, self.tokens + elapsed * self.rate)
-            self.updated = now
-        if self.tokens >= 1.0:
-            self.tokens -= 1.0
-            return True
-        return False
+__all__ = ["OverloadHit", "OverloadWindows", "TpsContracts"]
 
 
 class TpsContracts:
-    """Contracted TPS per VASID, enforced with one token bucket per VASID."""
+    """Contracted TPS per VASID, enforced with one token bucket per VASID.
 
-    def __init__(self, default_tps: float | None = None, clock: Clock = time.monotonic) -> None:
+    A bucket holds one second's worth of tokens (at least 1): a VASID contracted at 10 TPS can
+    send 10 at once, then one every 100 ms.
+    """
+
+    def __init__(self, default_tps: float | None = None) -> None:
         self.default_tps = default_tps
         self._tps: dict[str, float | None] = {}
         self._buckets: dict[str, TokenBucket] = {}
-        self._clock = clock
         self.refused: dict[str, int] = {}
 
     def set(self, vas_id: str, tps: float | None) -> None:
@@ -79,20 +54,42 @@ class TpsContracts:
         """The VASIDs with their own contract."""
         return dict(self._tps)
 
-    def allow(self, vas_id: str | None) -> bool:
-        """True when a request of ``vas_id`` is within its contract (and counts it)."""
-        key = vas_id or ""
-        tps = self.tps_of(key)
+    def limited(self, vas_id: str) -> bool:
+        """True when a contract applies to ``vas_id`` (its requests spend tokens)."""
+        return self.tps_of(vas_id) is not None
+
+    def within(self, vas_id: str, now: float) -> bool:
+        """True when a request of ``vas_id`` at ``now`` is within its contract (nothing spent)."""
+        tps = self.tps_of(vas_id)
         if tps is None:
             return True
-        bucket = self._buckets.get(key)
-        now = self._clock()
+        bucket = self._buckets.get(vas_id)
+        # wait_time brings the bucket's count up to ``now`` and spends nothing
+        return bucket is None or bucket.wait_time(now) == 0.0
+
+    def spend(self, vas_id: str, now: float) -> None:
+        """Spend the token of a request of ``vas_id`` answered at ``now``."""
+        tps = self.tps_of(vas_id)
+        if tps is None:
+            return
+        bucket = self._buckets.get(vas_id)
         if bucket is None:
-            bucket = self._buckets[key] = TokenBucket(tps, updated=now)
-        if bucket.take(now):
-            return True
-        self.refused[key] = self.refused.get(key, 0) + 1
-        return False
+            bucket = self._buckets[vas_id] = TokenBucket(tps, max(1.0, tps), now=now)
+        bucket.take(now)
+
+    def refuse(self, vas_id: str) -> None:
+        """Count a request of ``vas_id`` refused with 7103."""
+        self.refused[vas_id] = self.refused.get(vas_id, 0) + 1
+
+
+@dataclass(frozen=True, slots=True)
+class OverloadHit:
+    """A SubmitReq inside an open 4030 window: the window's key (a VASID, or ``None`` for the
+    whole server) and whether this VASID was already answered 4030 in it (then the request
+    came during the pause)."""
+
+    window: str | None
+    during: bool
 
 
 @dataclass(slots=True)
@@ -109,8 +106,8 @@ class OverloadWindows:
     the pause sends none.
     """
 
-    def __init__(self, clock: Clock = time.monotonic) -> None:
-        self._clock = clock
+    def __init__(self, clock: Clock | None = None) -> None:
+        self._clock = clock or MonotonicClock()
         self._windows: dict[str | None, _Window] = {}
         self._during: dict[str, int] = {}
 
@@ -123,9 +120,12 @@ class OverloadWindows:
         """
         if seconds < 0:
             raise ValueError(f"seconds={seconds!r}: must be >= 0")
-        until = self._clock() + seconds
+        now = self._clock.now()
+        for name in [k for k, w in self._windows.items() if w.until <= now]:
+            del self._windows[name]  # closed ones: the dict stays as small as what is open
+        until = now + seconds
         window = self._windows.get(vas_id)
-        if window is not None and window.until > self._clock():
+        if window is not None and window.until > now:
             window.until = max(window.until, until)
         else:
             window = self._windows[vas_id] = _Window(until)
@@ -141,30 +141,31 @@ class OverloadWindows:
 
     def active(self) -> dict[str | None, float]:
         """Open windows: key -> seconds left."""
-        now = self._clock()
+        now = self._clock.now()
         return {k: w.until - now for k, w in self._windows.items() if w.until > now}
 
-    def check(self, vas_id: str | None) -> bool:
-        """True when ``vas_id`` is overloaded now (the caller answers 4030); records the pause."""
+    def hit(self, vas_id: str | None, now: float) -> OverloadHit | None:
+        """The open window a SubmitReq of ``vas_id`` falls in at ``now`` (its own first, then
+        the server's), or None (nothing changes)."""
         if not self._windows:
-            return False
-        now = self._clock()
+            return None
         key = vas_id or ""
-        hit = False
         for name in (vas_id, None) if vas_id is not None else (None,):
             window = self._windows.get(name)
-            if window is None:
-                continue
-            if window.until <= now:
-                del self._windows[name]
-                continue
-            if not hit:
-                if key in window.answered:
-                    self._during[key] = self._during.get(key, 0) + 1
-                else:
-                    window.answered.add(key)
-                hit = True
-        return hit
+            if window is not None and window.until > now:
+                return OverloadHit(name, key in window.answered)
+        return None
+
+    def note(self, vas_id: str | None, hit: OverloadHit) -> None:
+        """Record the 4030 answered for ``hit``: the first marks the VASID as told, later ones
+        count as requests during the pause."""
+        key = vas_id or ""
+        if hit.during:
+            self._during[key] = self._during.get(key, 0) + 1
+            return
+        window = self._windows.get(hit.window)
+        if window is not None:
+            window.answered.add(key)
 
     def requests_during_overload(self, vas_id: str | None) -> int:
         """SubmitReqs of ``vas_id`` that arrived in a window after its first 4030 answer."""

@@ -129,6 +129,12 @@ async def test_openapi_document_lists_the_routes(mmsc: MockMMSC, session):
         "/api/reports",
     ):
         assert path in document["paths"]
+    # every route of the API is documented, with its method: one API, one document
+    for route in mmsc.app.router.routes():
+        path = route.resource.canonical if route.resource is not None else ""
+        if not path.startswith("/api/") or path == "/api/{tail}" or route.method == "HEAD":
+            continue
+        assert route.method.lower() in document["paths"].get(path, {}), (route.method, path)
 
 
 @pytest.mark.asyncio

@@ -12,6 +12,7 @@ import pytest
 import pytest_asyncio
 
 from mm7client.model import Part
+from mm7client.throttle import FakeClock
 from mockmmsc import MockMMSC, Rule, VasAccount
 from mockmmsc.testing import ReportSink, lgt_submit, post_mm7
 
@@ -222,6 +223,24 @@ async def test_default_tps_and_account_tps(mmsc_settings, session):
         slow = await codes(session, mmsc.url, [lgt_submit()] * 4)
         fast = await codes(session, mmsc.url, [lgt_submit(vas_id="FAST")] * 4)
     assert slow == [1000, 1000, 7103, 7103] and fast == [1000] * 4
+
+
+@pytest.mark.asyncio
+async def test_a_fake_clock_drives_contracts_and_windows_over_http(mmsc_settings, session):
+    clock = FakeClock(0.0)
+    submit = lgt_submit(delivery_report=False)
+    async with MockMMSC(mmsc_settings, clock=clock) as mmsc:
+        mmsc.set_tps("VAS001", 1)
+        assert await codes(session, mmsc.url, [submit] * 2) == [1000, 7103]
+        clock.advance(1.0)  # a token, without waiting a second
+        assert await codes(session, mmsc.url, [submit]) == [1000]
+        mmsc.overload(60, vas_id="VAS001")  # 0.6 s on the fixture's time scale
+        assert await codes(session, mmsc.url, [submit] * 2) == [4030, 4030]
+        clock.advance(0.5)  # still inside the window, and no token spent inside it
+        assert await codes(session, mmsc.url, [submit]) == [4030]
+        clock.advance(0.5)  # the window is over and a token is banked again
+        assert await codes(session, mmsc.url, [submit] * 2) == [1000, 7103]
+    assert mmsc.requests_during_overload("VAS001") == 2
 
 
 @pytest.mark.asyncio

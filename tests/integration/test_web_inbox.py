@@ -12,7 +12,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-import mockmmsc.web as web
+import mockmmsc.api as api
+import mockmmsc.views as views
 from mm7client import Part, SubmitRequest, encode, get_profile
 from mockmmsc import MockMMSC
 from mockmmsc.store import ReportRecord
@@ -102,7 +103,7 @@ async def test_event_stream_sends_requests_reports_and_deletions(mmsc: MockMMSC)
 
 @pytest.mark.asyncio
 async def test_idle_stream_gets_heartbeats(mmsc: MockMMSC, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(web, "HEARTBEAT_SECONDS", 0.05)
+    monkeypatch.setattr(api, "HEARTBEAT_SECONDS", 0.05)
     async with (
         aiohttp.ClientSession() as session,
         session.get(mmsc.base_url + "/api/events") as events,
@@ -119,7 +120,7 @@ async def test_idle_stream_gets_heartbeats(mmsc: MockMMSC, monkeypatch: pytest.M
 async def test_disconnected_clients_are_unsubscribed(
     mmsc: MockMMSC, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(web, "HEARTBEAT_SECONDS", 0.05)
+    monkeypatch.setattr(api, "HEARTBEAT_SECONDS", 0.05)
     subscribers = mmsc.store._subscribers
     async with aiohttp.ClientSession() as session:
         for _ in range(3):
@@ -150,7 +151,7 @@ async def test_open_streams_end_when_the_mock_stops() -> None:
 
 @pytest.mark.asyncio
 async def test_too_many_streams_get_503(mmsc: MockMMSC, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(web, "MAX_EVENT_STREAMS", 1)
+    monkeypatch.setattr(api, "MAX_EVENT_STREAMS", 1)
     async with aiohttp.ClientSession() as session:
         first = await session.get(mmsc.base_url + "/api/events")
         assert first.status == 200
@@ -186,7 +187,7 @@ async def test_page_has_a_strict_content_security_policy(mmsc: MockMMSC) -> None
 
 
 def test_page_never_builds_markup_from_strings() -> None:
-    files = resources.files("mockmmsc.web")
+    files = resources.files("mockmmsc.inbox")
     script = files.joinpath("app.js").read_text("utf-8")
     for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
         assert sink not in script, f"app.js uses {sink}"
@@ -213,11 +214,11 @@ async def test_views_return_hostile_data_verbatim_as_json(mmsc: MockMMSC) -> Non
     async with aiohttp.ClientSession() as session:
         await send(session, mmsc, request)
         message_id = mmsc.messages[0].id
-        async with session.get(mmsc.base_url + "/web-api/messages") as listed:
+        async with session.get(mmsc.base_url + "/api/messages") as listed:
             assert listed.content_type == "application/json"
             rows = (await listed.json())["messages"]
         assert rows[0]["subject"] == HOSTILE
-        async with session.get(f"{mmsc.base_url}/web-api/messages/{message_id}") as shown:
+        async with session.get(f"{mmsc.base_url}/api/messages/{message_id}") as shown:
             assert shown.content_type == "application/json"
             detail = await shown.json()
         assert detail["subject"] == HOSTILE
@@ -251,7 +252,7 @@ async def test_message_view_has_slides_envelope_and_http_request(mmsc: MockMMSC)
     async with aiohttp.ClientSession() as session:
         await send(session, mmsc, request)
         item = mmsc.messages[0]
-        async with session.get(f"{mmsc.base_url}/web-api/messages/{item.id}") as shown:
+        async with session.get(f"{mmsc.base_url}/api/messages/{item.id}") as shown:
             detail = await shown.json()
     parts = detail["parts"]
     slides = [[parts[i["part"]]["filename"] or parts[i["part"]]["text"] for i in s["items"]]
@@ -279,7 +280,7 @@ async def test_filters(mmsc: MockMMSC) -> None:
         await send(session, mmsc, submit("셋", vas_id="VAS-A", to=["01033334444"]))
 
         async def subjects(query: str) -> list[str]:
-            async with session.get(f"{mmsc.base_url}/web-api/messages?{query}") as response:
+            async with session.get(f"{mmsc.base_url}/api/messages?{query}") as response:
                 assert response.status == 200, await response.text()
                 return [m["subject"] for m in (await response.json())["messages"]]
 
@@ -293,12 +294,12 @@ async def test_filters(mmsc: MockMMSC) -> None:
         assert await subjects("since=2000-01-01T00:00:00&until=2999-01-01") == ["셋", "둘", "하나"]
         assert await subjects("limit=1&offset=1") == ["둘"]
         for bad in ("status_code=abc", "since=yesterday", "limit=-1", "limit=100000"):
-            async with session.get(f"{mmsc.base_url}/web-api/messages?{bad}") as response:
+            async with session.get(f"{mmsc.base_url}/api/messages?{bad}") as response:
                 assert response.status == 400
                 assert bad.split("=")[0] in (await response.json())["error"]
-        async with session.get(f"{mmsc.base_url}/web-api/messages/999") as response:
+        async with session.get(f"{mmsc.base_url}/api/messages/999") as response:
             assert response.status == 404
-        async with session.get(f"{mmsc.base_url}/web-api/messages/abc") as response:
+        async with session.get(f"{mmsc.base_url}/api/messages/abc") as response:
             assert response.status == 400
 
 
@@ -307,13 +308,13 @@ def test_report_state() -> None:
         return ReportRecord(id="r", message_id="m", recipient="010", mm_status="Retrieved",
                             status_text="OK", **fields)  # fmt: skip
 
-    assert web.report_state([], requested=False)["state"] == "none"
-    assert web.report_state([], requested=True)["state"] == "pending"
-    assert web.report_state([record()], requested=True)["state"] == "pending"
-    assert web.report_state([record(attempts=1)], requested=True)["state"] == "sent"
+    assert views.report_state([], requested=False)["state"] == "none"
+    assert views.report_state([], requested=True)["state"] == "pending"
+    assert views.report_state([record()], requested=True)["state"] == "pending"
+    assert views.report_state([record(attempts=1)], requested=True)["state"] == "sent"
     acked = record(attempts=1, acknowledged=True)
-    assert web.report_state([acked, record(attempts=2)], requested=True)["state"] == "sent"
-    assert web.report_state([acked, acked], requested=True)["state"] == "acknowledged"
+    assert views.report_state([acked, record(attempts=2)], requested=True)["state"] == "sent"
+    assert views.report_state([acked, acked], requested=True)["state"] == "acknowledged"
     failed = record(attempts=5, given_up=True, last_error="HTTP 500")
-    state = web.report_state([acked, failed], requested=True)
+    state = views.report_state([acked, failed], requested=True)
     assert (state["state"], state["last_error"]) == ("failed", "HTTP 500")

@@ -7,18 +7,11 @@ import sys
 
 import pytest
 
+from mm7client.throttle import FakeClock
 from mockmmsc.cli import build_parser, settings_from_args
 from mockmmsc.scenarios import Rule, RuleBook, magic_report, magic_status, normalize_number
 from mockmmsc.settings import MockSettings, SettingsError, VasAccount, load_config
-from mockmmsc.throttle import OverloadWindows, TokenBucket, TpsContracts
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
+from mockmmsc.throttle import OverloadWindows, TpsContracts
 
 
 @pytest.mark.parametrize(
@@ -48,7 +41,9 @@ def test_sequence_steps_and_exhaustion():
     book.add(Rule(recipient="0101*", status=4006, times=2, then=[{"status": 3000, "times": 1}]))
     got = []
     for _ in range(4):
-        decision = book.decide("SubmitReq", "V", ["01012345678"], None, [])
+        decision = book.choose("SubmitReq", "V", ["01012345678"], None, [], book.random.random)
+        if decision is not None:
+            book.count_hit(decision.rule_id)
         got.append(decision.action.status if decision else None)
     assert got == [4006, 4006, 3000, None]
 
@@ -70,36 +65,53 @@ def test_rule_round_trips_through_dict():
     assert again.to_dict() == rule.to_dict()
 
 
-def test_token_bucket_rate_and_burst():
-    bucket = TokenBucket(rate=2, updated=0.0)
-    assert [bucket.take(0.0) for _ in range(3)] == [True, True, False]
-    assert bucket.take(0.49) is False
-    assert bucket.take(0.5) is True
+def test_tps_contract_banks_one_seconds_worth():
+    tps = TpsContracts()
+    tps.set("V", 2)
+
+    def send(now: float) -> bool:
+        if not tps.within("V", now):
+            return False
+        tps.spend("V", now)
+        return True
+
+    assert [send(0.0) for _ in range(3)] == [True, True, False]
+    assert send(0.49) is False
+    assert send(0.5) is True
 
 
 def test_tps_contracts_per_vasid():
-    clock = FakeClock()
-    tps = TpsContracts(default_tps=None, clock=clock)
-    assert all(tps.allow("ANY") for _ in range(100))
+    tps = TpsContracts(default_tps=None)
+    assert not tps.limited("ANY") and tps.within("ANY", 100.0)
     tps.set("V", 1)
-    assert [tps.allow("V"), tps.allow("V")] == [True, False]
-    clock.now += 1.0
-    assert tps.allow("V") and tps.refused == {"V": 1}
+    assert tps.within("V", 100.0)
+    tps.spend("V", 100.0)
+    assert not tps.within("V", 100.0)  # asking spends nothing
+    assert not tps.within("V", 100.5)
+    tps.refuse("V")
+    assert tps.within("V", 101.0) and tps.refused == {"V": 1}
     with pytest.raises(ValueError, match="tps=0"):
         tps.set("V", 0)
 
 
 def test_overload_windows_count_requests_after_the_first_4030():
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     windows = OverloadWindows(clock)
     windows.start(60, "V")
-    assert windows.check("V") and windows.requests_during_overload("V") == 0
-    assert windows.check("V") and windows.requests_during_overload("V") == 1
-    assert not windows.check("W")
-    clock.now += 61
-    assert not windows.check("V") and windows.requests_during_overload("V") == 1
+
+    def answer(vas_id: str) -> bool:
+        hit = windows.hit(vas_id, clock.now())
+        if hit is not None:
+            windows.note(vas_id, hit)
+        return hit is not None
+
+    assert answer("V") and windows.requests_during_overload("V") == 0
+    assert answer("V") and windows.requests_during_overload("V") == 1
+    assert not answer("W")
+    clock.advance(61)
+    assert not answer("V") and windows.requests_during_overload("V") == 1
     windows.start(10)  # whole server
-    assert windows.check("W") and windows.check("W")
+    assert answer("W") and answer("W")
     assert windows.requests_during_overload("W") == 1
 
 

@@ -1,10 +1,6 @@
-"""The MM7 endpoint: bytes -> summarize (the shared codec) -> decide -> encode -> answer.
+"""The MM7 endpoint, a thin aiohttp shell: read -> summarize -> decide -> apply -> faults -> reply.
 
-The answer comes from the envelope's fields (``summarize_request``, which refuses what a decode
-refuses); the whole message is decoded when something first reads it, or before answering with
-``check_content``.
-
-Decisions, in order, for a SubmitReq (CancelReq / ReplaceReq skip KisaOrigCode and overload):
+For each ``POST /`` or ``POST /mm7``:
 
 1. HTTP Basic auth when ``basic_auth`` is set -> HTTP 401 without it (compared in constant
    time; an empty user or password never matches).
@@ -14,18 +10,18 @@ Decisions, in order, for a SubmitReq (CancelReq / ReplaceReq skip KisaOrigCode a
    echo, so the answer is a fault, not a SubmitRsp.) A Content-Type that is neither XML nor
    multipart (``application/json``, ``text/html``...) -> HTTP 415 with a 2007 fault, unread; a
    missing one or ``application/octet-stream`` is sniffed by the codec.
-3. Unreadable body -> HTTP 500 with a SOAP Fault (RSErrorRsp 2007 / 4004 / 4003 from the
-   codec's ParseError; with ``check_content``, undecodable content too); any other operation
-   than SubmitReq/CancelReq/ReplaceReq -> 4003 fault.
-4. Accounts: unknown VASID or wrong password -> 6024; expired password -> 6025.
-5. KisaOrigCode missing or not 9 digits under the lgt profile (``require_kisa``) -> 4032.
-6. Overload window on the VASID or the server -> 4030.
-7. Contracted TPS exceeded -> 7103.
-8. The first applicable rule; then the magic recipients; else 1000.
+3. The envelope's fields are read with the shared codec (``summarize_request``; the whole
+   message is decoded when first read, or here with ``check_content``). Unreadable body ->
+   HTTP 500 with a SOAP Fault (RSErrorRsp 2007 / 4004 / 4003 from the codec's ParseError);
+   any other operation than SubmitReq/CancelReq/ReplaceReq -> 4003 fault.
+4. :func:`mockmmsc.decide.decide` says what to answer (accounts, KisaOrigCode, 4030 windows,
+   TPS, rules, magic numbers) and what that changes; the effects are applied at once.
+5. Faults (:mod:`mockmmsc.faults`): a global ``reset_before_body`` fault acts before step 2;
+   the answer and delivery-report faults of the deciding rule, else the global ones, act on
+   the answer decided and on the reports it schedules.
+6. The request is stored, its reports scheduled, and the answer (encoded once per status,
+   rendered with the request's ids) sent.
 
-Faults (:mod:`mockmmsc.faults`): a global ``reset_before_body`` fault acts before step 2; the
-answer and delivery-report faults of the deciding rule, else the global ones, act on the answer
-built above and on the reports it schedules.
 """
 
 from __future__ import annotations
@@ -35,11 +31,8 @@ import dataclasses
 import itertools
 import logging
 import os
-import re
 import time
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
 
 from aiohttp import web
 
@@ -61,82 +54,59 @@ from mm7client.model import (
 )
 from mm7client.server import (
     BodyPolicy,
+    check_basic_auth,
     check_media_type,
-    credentials_match,
     fault_answer,
     parse_basic_auth,
     parse_error_refusal,
     status_text,
 )
 from mm7client.server_aiohttp import RequestRefused, read_body
+from mockmmsc.decide import (
+    STATUS_SERVER_ERROR,
+    STATUS_TOO_LARGE,
+    STATUS_UNSUPPORTED_OPERATION,
+    decide,
+)
+from mockmmsc.effects import ScheduleReports
 from mockmmsc.faults import Fault, FaultBook, HoldRegistry, html_error_page, malform
-from mockmmsc.scenarios import DEFAULT_REPORT, Action, magic_report, magic_status
+from mockmmsc.reports import ReportDispatcher
+from mockmmsc.state import MockState
 from mockmmsc.store import HttpHead, ReceivedRequest, ReportRecord
 
-if TYPE_CHECKING:
-    from mockmmsc.app import MockMMSC
-
-__all__ = [
-    "STATUS_ACCOUNT_EXPIRED",
-    "STATUS_AUTH_FAILED",
-    "STATUS_KISA",
-    "STATUS_OVERLOAD",
-    "STATUS_TOO_LARGE",
-    "STATUS_TPS",
-    "MM7Endpoint",
-    "status_text",
-]
+__all__ = ["MM7Endpoint"]
 
 log = logging.getLogger(__name__)
 
-STATUS_SUCCESS = 1000
-STATUS_SERVER_ERROR = 3000
-STATUS_TOO_LARGE = 2004
-STATUS_CORRUPT = 2007
-STATUS_MESSAGE_ID_NOT_FOUND = 2005
-STATUS_UNSUPPORTED_OPERATION = 4003
-STATUS_OVERLOAD = 4030
-STATUS_KISA = 4032
-STATUS_AUTH_FAILED = 6024
-STATUS_ACCOUNT_EXPIRED = 6025
-STATUS_TPS = 7103
-
-_KISA = re.compile(r"\d{9}")
 _OPERATIONS = frozenset({"SubmitReq", "CancelReq", "ReplaceReq"})
-
-
-@dataclass(slots=True)
-class _Answer:
-    code: int
-    text: str
-    http_status: int = 200
-    delay: float = 0.0
-    action: Action | None = None
-    rule_id: str | None = None
 
 
 class MM7Endpoint:
     """The POST handler of ``/`` and ``/mm7``."""
 
-    def __init__(self, mock: MockMMSC) -> None:
-        self.mock = mock
-        self.settings = mock.settings
-        self.profile = mock.profile
+    def __init__(self, state: MockState, reports: ReportDispatcher) -> None:
+        self.state = state
+        self.reports = reports
+        self.settings = state.settings
+        self.profile = state.profile
         self.limits = Limits(max_body_bytes=self.settings.max_body_bytes)
         self.body_policy = BodyPolicy(self.settings.max_body_bytes, status_code=STATUS_TOO_LARGE)
         self._ids = itertools.count(1)
         self._id_prefix = os.urandom(2).hex().upper()
         self._stamp_second = -1
         self._stamp = ""
-        #: the global faults (``settings.faults``, the admin API's ``/api/faults``)
-        self.faults = FaultBook(self.settings.faults, self.settings.random_seed)
         #: connections held by ``no_answer`` faults (released when the mock stops)
         self.holds = HoldRegistry()
         self._prepared_responses: dict[tuple[str, int, str, bool], PreparedResponse] = {}
 
+    @property
+    def faults(self) -> FaultBook:
+        """The global faults (``settings.faults``, the API's ``/api/faults``): the state's."""
+        return self.state.faults
+
     def new_message_id(self) -> str:
         """A fresh MessageID (unique per process, timestamped)."""
-        now = int(time.time())
+        now = int(self.state.wall_clock())
         if now != self._stamp_second:  # formatted once a second, not per message
             self._stamp_second = now
             self._stamp = time.strftime("%Y%m%d%H%M%S", time.localtime(now)) + self._id_prefix
@@ -203,7 +173,7 @@ class MM7Endpoint:
         item.http_status = http_status
         item.transaction_id = envelope.transaction_id if envelope is not None else None
         item.error = error
-        self.mock.store.add(item)
+        self.state.store.add(item)
 
     def _received(
         self,
@@ -216,8 +186,8 @@ class MM7Endpoint:
         """The record of a request, before its answer is known (decoded when first read,
         unless ``message`` is already the decoded one)."""
         return ReceivedRequest(
-            id=self.mock.store.next_id(),
-            received_at=time.time(),
+            id=self.state.store.next_id(),
+            received_at=self.state.wall_clock(),
             operation=operation,
             envelope=envelope,
             raw_body=body,
@@ -239,12 +209,14 @@ class MM7Endpoint:
                 log.info("fault %s (%s): dropping the connection unread", early.id, early.kind)
                 _drop(request)
                 return web.Response(status=204)  # never written: the connection is gone
-        if settings.basic_auth is not None and not self._basic_auth_ok(request):
-            return web.Response(
-                status=401,
-                text="HTTP Basic authentication required\n",
-                headers={"WWW-Authenticate": 'Basic realm="mockmmsc"'},
+        if settings.basic_auth is not None:
+            refusal = check_basic_auth(
+                request.headers.get("Authorization"), settings.basic_auth, realm="mockmmsc"
             )
+            if refusal is not None:  # plain HTTP 401 with the challenge, as a web server does
+                return web.Response(
+                    status=refusal.http_status, text=refusal.reason + "\n", headers=refusal.headers
+                )
         refusal = self.body_policy.check_declared(request.content_length)
         if refusal is None:
             refusal = check_media_type(request.headers.get("Content-Type"))
@@ -286,88 +258,6 @@ class MM7Endpoint:
             log.exception("mock failure answering %s", operation)
             return self._fault(3000, f"mock internal error: {type(exc).__name__}", None)
 
-    def _basic_auth_ok(self, request: web.Request) -> bool:
-        expected = self.settings.basic_auth
-        credentials = _basic_credentials(request)
-        return expected is not None and credentials_match(credentials, expected)
-
-    def _decide(
-        self, request: web.Request, envelope: RequestSummary, item: ReceivedRequest
-    ) -> _Answer:
-        mock = self.mock
-        operation = envelope.operation
-        vas_id = envelope.vas_id
-        accounts = self.settings.accounts
-        if accounts is not None:
-            account = accounts.get(vas_id or "")
-            if account is None:
-                return _Answer(STATUS_AUTH_FAILED, status_text(STATUS_AUTH_FAILED))
-            if account.password is not None:
-                password = envelope.auth_password
-                if password is None:
-                    credentials = _basic_credentials(request)
-                    password = credentials[1] if credentials else None
-                if password != account.password:
-                    return _Answer(STATUS_AUTH_FAILED, status_text(STATUS_AUTH_FAILED))
-            if account.expired():
-                return _Answer(STATUS_ACCOUNT_EXPIRED, status_text(STATUS_ACCOUNT_EXPIRED))
-        submit = operation == "SubmitReq"
-        if (
-            submit
-            and self.settings.require_kisa
-            and self.profile.name == "lgt"
-            and not _KISA.fullmatch(envelope.kisa_orig_code or "")
-        ):
-            return _Answer(STATUS_KISA, status_text(STATUS_KISA))
-        if submit and mock.overload_windows.check(vas_id):
-            return _Answer(STATUS_OVERLOAD, status_text(STATUS_OVERLOAD))
-        if not mock.tps.allow(vas_id):
-            return _Answer(STATUS_TPS, status_text(STATUS_TPS))
-        recipients = envelope.recipients
-        decision = mock.rules.decide(
-            operation, vas_id, recipients, envelope.subject, _ContentTypes(item)
-        )
-        if decision is not None:
-            action = decision.action
-            if action.overload:
-                seconds = (
-                    action.overload_seconds
-                    if action.overload_seconds is not None
-                    else self.settings.overload_seconds
-                )
-                mock.overload(
-                    seconds,
-                    vas_id=vas_id,
-                    answered=(vas_id or "") if action.status in (None, STATUS_OVERLOAD) else None,
-                )
-            code = action.status
-            if code is None:
-                code = STATUS_OVERLOAD if action.overload else self._default_code(recipients)
-            return _Answer(
-                code,
-                action.status_text if action.status_text is not None else status_text(code),
-                http_status=action.http_status or 200,
-                delay=self.settings.scaled(action.delay),
-                action=action,
-                rule_id=decision.rule_id,
-            )
-        if not submit:  # CancelReq, ReplaceReq
-            if mock.store.by_message_id(envelope.message_id or "") is None:
-                return _Answer(
-                    STATUS_MESSAGE_ID_NOT_FOUND, status_text(STATUS_MESSAGE_ID_NOT_FOUND)
-                )
-            return _Answer(STATUS_SUCCESS, status_text(STATUS_SUCCESS))
-        code = self._default_code(recipients)
-        return _Answer(code, status_text(code))
-
-    @staticmethod
-    def _default_code(recipients: Sequence[str]) -> int:
-        for number in recipients:
-            code = magic_status(number)
-            if code is not None:
-                return code
-        return STATUS_SUCCESS
-
     async def _fault_wait(self, fault: Fault) -> None:
         seconds = self.settings.scaled(fault.wait_seconds(self.faults.random))
         if seconds > 0:
@@ -380,35 +270,45 @@ class MM7Endpoint:
         envelope: RequestSummary,
         message: MM7Message | None,
     ) -> web.StreamResponse:
+        state = self.state
         operation = envelope.operation
         vas_id = envelope.vas_id
         item = self._received(request, body, operation, envelope, message)
-        answer = self._decide(request, envelope, item)
+        now = state.clock.now()
+        outcome = decide(
+            envelope, _basic_credentials(request), state, now, content_types=_ContentTypes(item)
+        )
+        if outcome.effects:
+            state.apply(outcome.effects, now)  # before any await: the next request sees them
+        answer = outcome.answer
         rule_faults = answer.action.fault if answer.action is not None else []
         fault: Fault | None = None
         report_fault: Fault | None = None
-        if rule_faults or len(self.faults):
-            fault = self.faults.pick(rule_faults, operation, vas_id, report=False)
-            report_fault = self.faults.pick(rule_faults, operation, vas_id, report=True)
+        if rule_faults or len(state.faults):
+            fault = state.faults.pick(rule_faults, operation, vas_id, report=False)
+            report_fault = state.faults.pick(rule_faults, operation, vas_id, report=True)
         if fault is not None:
             log.info("fault %s (%s) on %s", fault.id, fault.kind, operation)
             if fault.kind == "soap_fault":
-                answer.code = fault.status or STATUS_SERVER_ERROR
-                answer.text = status_text(answer.code)
-                answer.http_status = fault.http_status or 500
+                code = fault.status or STATUS_SERVER_ERROR
+                answer = dataclasses.replace(
+                    answer, code=code, text=status_text(code), http_status=fault.http_status or 500
+                )
             elif fault.kind == "http_error":
-                answer.code = STATUS_SERVER_ERROR
-                answer.text = status_text(answer.code)
-                answer.http_status = fault.http_status or 503
+                answer = dataclasses.replace(
+                    answer,
+                    code=STATUS_SERVER_ERROR,
+                    text=status_text(STATUS_SERVER_ERROR),
+                    http_status=fault.http_status or 503,
+                )
         if answer.delay > 0:
             await asyncio.sleep(answer.delay)
         if fault is not None:
             await self._fault_wait(fault)
-        accepted = 1000 <= answer.code < 2000
         submit = operation == "SubmitReq"
         message_id: str | None
         if submit:
-            message_id = self.new_message_id() if accepted else None
+            message_id = self.new_message_id() if answer.accepted else None
         else:  # CancelReq, ReplaceReq
             message_id = envelope.message_id
         transaction_id = envelope.transaction_id or uuid_hex()
@@ -434,15 +334,11 @@ class MM7Endpoint:
                 status=answer.http_status,
                 headers={"Content-Type": encoded.content_type, "SOAPAction": '""'},
             )
-        self.mock.store.add(item)
-        if (
-            accepted
-            and submit
-            and envelope.delivery_report
-            and message_id is not None
-            and not (answer.action is not None and answer.action.no_report)
-        ):
-            self._schedule_reports(item, envelope, message_id, answer.action, report_fault)
+        state.store.add(item)
+        reports = outcome.reports()
+        # a fault that turned the answer into a refusal cancels the reports
+        if reports is not None and answer.accepted and submit and message_id is not None:
+            self._schedule_reports(item, envelope, message_id, reports, report_fault)
         if fault is not None:
             return await self._damage(request, response, fault)
         return response
@@ -507,55 +403,46 @@ class MM7Endpoint:
         item: ReceivedRequest,
         envelope: RequestSummary,
         message_id: str,
-        action: Action | None,
+        planned: ScheduleReports,
         fault: Fault | None = None,
     ) -> None:
         settings = self.settings
         vas_id = envelope.vas_id
-        url = self.mock.report_url_for(vas_id)
-        delay = settings.report_delay
-        if action is not None and action.report_delay is not None:
-            delay = action.report_delay
+        url = self.state.report_url_for(vas_id)
         sender = envelope.sender_address
         if sender is None:
             sender = envelope.callback
-        recipients = envelope.recipients
         kind = fault.kind if fault is not None else None
         gap = 0.0
         if fault is not None:
             gap = settings.scaled(fault.delay or (1.0 if kind == "out_of_order_reports" else 0.1))
-        for index, recipient in enumerate(recipients):
-            if action is not None and action.report_status is not None:
-                mm_status = action.report_status
-                text = action.report_status_text or (
-                    "OK" if mm_status.lower() in ("retrieved", "forwarded") else "NOK"
-                )
-            else:
-                mm_status, text = magic_report(recipient) or DEFAULT_REPORT
+        count = len(planned.reports)
+        due = settings.scaled(planned.delay)
+        for index, report in enumerate(planned.reports):
             record = ReportRecord(
                 id=f"{message_id}-{index}",
                 message_id=message_id,
-                recipient=recipient,
-                mm_status=mm_status,
-                status_text=text,
+                recipient=report.recipient,
+                mm_status=report.mm_status,
+                status_text=report.status_text,
                 vas_id=vas_id,
                 sender=sender,
                 url=url,
                 request_id=item.id,
             )
-            due = settings.scaled(delay)
+            delay = due
             if kind == "out_of_order_reports":  # held back: later reports overtake it
-                due += gap * (len(recipients) - index)
-            self.mock.reports.schedule(record, due)
+                delay += gap * (count - index)
+            self.reports.schedule(record, delay)
             if kind == "duplicate_report":
                 copy = dataclasses.replace(record, id=record.id + "-dup")
-                self.mock.reports.schedule(copy, due + gap)
+                self.reports.schedule(copy, delay + gap)
             if kind == "unknown_message_id_report" and index == 0:
                 unknown = "UNKNOWN" + self.new_message_id()
                 stray = dataclasses.replace(
                     record, id=f"{message_id}-unknown", message_id=unknown, request_id=None
                 )
-                self.mock.reports.schedule(stray, due)
+                self.reports.schedule(stray, delay)
 
 
 class _ContentTypes:

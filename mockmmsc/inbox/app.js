@@ -130,7 +130,7 @@
   async function loadList() {
     const seq = ++state.listSeq;
     try {
-      const data = await api("GET", `/web-api/messages?${filterQuery()}`);
+      const data = await api("GET", `/api/messages?${filterQuery()}`);
       if (seq !== state.listSeq) return;
       $("list-error").hidden = true;
       renderRows(data);
@@ -256,10 +256,10 @@
     body.replaceChildren(...built);
     for (const m of rows) state.knownIds.add(m.id);
     state.rows = rows;
-    const filtered = data.matching !== data.total;
+    const filtered = data.total !== data.stored;
     $("count").textContent = filtered
-      ? `${data.matching} of ${plural(data.total, "message")}`
-      : plural(data.total, "message");
+      ? `${data.total} of ${plural(data.stored, "message")}`
+      : plural(data.stored, "message");
     $("empty").hidden = rows.length > 0;
     $("empty").firstChild.textContent = filtered
       ? "No message matches these filters. "
@@ -313,7 +313,7 @@
     if (messageId === null) return;
     const seq = ++state.detailSeq;
     try {
-      const data = await api("GET", `/web-api/messages/${id(messageId)}`);
+      const data = await api("GET", `/api/messages/${id(messageId)}`);
       if (seq !== state.detailSeq || state.selected !== messageId) return;
       state.detail = data;
       renderDetail(data);
@@ -330,7 +330,7 @@
   }
 
   function downloadUrl(messageId, index) {
-    return `/web-api/messages/${id(messageId)}/parts/${id(index)}`;
+    return `/api/messages/${id(messageId)}/parts/${id(index)}?download=1`;
   }
 
   function fileChip(d, part) {
@@ -1076,7 +1076,7 @@
 
   async function loadInfo() {
     try {
-      state.info = await api("GET", "/web-api/info");
+      state.info = await api("GET", "/api/info");
       const url = `${location.origin}${state.info.mm7_path}`;
       $("endpoint").replaceChildren(
         h("code", null, `POST ${url}`),

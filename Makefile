@@ -8,7 +8,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench clean browser-deps
+.PHONY: run test lint bench clean browser-deps service-deps
 
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
@@ -36,7 +36,17 @@ browser-deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
 	fi
 
-test: $(BIN)/.installed browser-deps
+# The store and throttle tests start throwaway Redis and PostgreSQL servers of Debian's
+# packages (or use MM7_TEST_REDIS_URL / MM7_TEST_DATABASE_URL); install the packages when
+# missing (needs root, as on CI).
+service-deps:
+	@if ! command -v redis-server >/dev/null 2>&1 || \
+		! { command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; }; then \
+		echo "installing redis-server and postgresql for the store and throttle tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server postgresql >/dev/null; \
+	fi
+
+test: $(BIN)/.installed browser-deps service-deps
 	$(BIN)/python -m pytest
 
 lint: $(BIN)/.installed

@@ -1,4 +1,4 @@
-"""The ``mm7`` command: ``mm7 send``, ``mm7 codes``, ``mm7 receive``.
+"""The ``mm7`` command: ``mm7 send``, ``mm7 codes``, ``mm7 receive``, ``mm7 db``.
 
 Each sub-command lives in its own module exposing ``add_parser(subparsers)``; the parser calls
 ``args.func(args)``, which returns the exit status.
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 __all__ = ["build_parser", "main"]
 
 # Sub-command modules, in the order ``mm7 --help`` lists them.
-_SUBCOMMANDS = ("send", "codes", "receive")
+_SUBCOMMANDS = ("send", "codes", "receive", "db")
 
 
 def _version() -> str:

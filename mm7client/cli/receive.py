@@ -5,6 +5,9 @@ Prints the URL to give the MMSC as report URL on one line of stdout at start, e.
     $ mm7 receive --host 127.0.0.1 --port 8080 --store reports.sqlite
     http://127.0.0.1:8080/
 
+``--store`` is a sqlite file (the default) or a ``postgresql://`` URL shared by several
+receivers; a PostgreSQL store is created and migrated by ``mm7 db upgrade --store URL``.
+
 Options fall back to environment variables: ``MM7_RECEIVER_HOST``, ``MM7_RECEIVER_PORT``,
 ``MM7_RECEIVER_STORE``, ``MM7_RECEIVER_USER`` / ``MM7_RECEIVER_PASSWORD`` (HTTP Basic auth),
 ``MM7_RECEIVER_ALLOW_IPS`` (comma-separated).
@@ -23,7 +26,7 @@ from typing import Any
 from mm7client.codec import Limits
 from mm7client.profiles import get_profile
 from mm7client.receiver.server import ReceiverServer
-from mm7client.receiver.store import SqliteStore
+from mm7client.receiver.stores import is_postgres_url, open_store
 
 __all__ = ["add_parser", "main", "run"]
 
@@ -36,7 +39,8 @@ def add_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
         "receive",
         help="receive delivery reports, MO messages and read replies into a store",
         description="Accept DeliveryReportReq, DeliverReq and ReadReplyReq, store each durably "
-        "in a sqlite file, then acknowledge it. Runs until SIGINT or SIGTERM.",
+        "(a sqlite file, or PostgreSQL shared by several receivers), then acknowledge it. "
+        "Runs until SIGINT or SIGTERM.",
     )
     add_env_option(
         parser, "--host", env="MM7_RECEIVER_HOST", default="127.0.0.1", help="listen address"
@@ -54,8 +58,8 @@ def add_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
         "--store",
         env="MM7_RECEIVER_STORE",
         default="mm7-receiver.sqlite",
-        metavar="FILE",
-        help="sqlite file",
+        metavar="FILE|URL",
+        help="sqlite file or postgresql://user@host/db URL",
     )
     parser.add_argument(
         "--path", default="/", help=with_default("URL path accepting POSTs", default="/")
@@ -87,7 +91,9 @@ def add_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
         choices=("FULL", "NORMAL", "EXTRA"),
         default="FULL",
         help=with_default(
-            "sqlite durability: FULL survives power loss, NORMAL a process crash", default="FULL"
+            "sqlite durability: FULL survives power loss, NORMAL a process crash "
+            "(PostgreSQL: the server's settings decide)",
+            default="FULL",
         ),
     )
     parser.set_defaults(func=run)
@@ -104,8 +110,9 @@ async def _serve(args: argparse.Namespace) -> int:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    options = {} if is_postgres_url(args.store) else {"synchronous": args.synchronous}
     async with (
-        SqliteStore(args.store, synchronous=args.synchronous) as store,
+        open_store(args.store, **options) as store,
         ReceiverServer(
             store,
             host=args.host,
@@ -119,7 +126,7 @@ async def _serve(args: argparse.Namespace) -> int:
     ):
         sys.stdout.write(server.url + "\n")
         sys.stdout.flush()
-        sys.stderr.write(f"mm7 receive: storing into {args.store}; Ctrl-C to stop\n")
+        sys.stderr.write(f"mm7 receive: storing into {store!r}; Ctrl-C to stop\n")
         await stop.wait()
     return 0
 
@@ -128,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the receiver until SIGINT / SIGTERM; 2 when it cannot start."""
     try:
         return asyncio.run(_serve(args))
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RuntimeError) as exc:
         sys.stderr.write(f"mm7 receive: {exc}\n")
         return 2
 

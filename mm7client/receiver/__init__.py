@@ -16,7 +16,9 @@ is stored (a crash before it runs loses nothing: the item stays pending for ``it
 
 * :func:`create_receiver_app` - the application, to run or mount in your own aiohttp app.
 * :class:`ReceiverServer` - the application on its own server.
-* :class:`ReceiverStore` - the small store interface; :class:`SqliteStore` the embedded one.
+* :class:`ReceiverStore` - the small store interface; :class:`SqliteStore` the embedded one,
+  ``PostgresStore`` (in :mod:`mm7client.receiver.stores.postgresql`, needs the ``postgresql``
+  extra) the one several receivers share; :func:`open_store` picks one from a path or URL.
 """
 
 from __future__ import annotations
@@ -24,19 +26,22 @@ from __future__ import annotations
 from mm7client.receiver.app import ItemCallback, create_receiver_app
 from mm7client.receiver.server import ReceiverServer
 from mm7client.receiver.store import (
+    SCHEMA_VERSION,
     AddResult,
     IncomingMessage,
     ItemKind,
     ReceiverStore,
-    SqliteStore,
     StoredItem,
+    StoreVersionError,
     SubmitOutcome,
     SubmitRecord,
     dedup_key,
     normalize_item,
 )
+from mm7client.receiver.stores import SqliteStore, open_store, upgrade_store
 
 __all__ = [
+    "SCHEMA_VERSION",
     "AddResult",
     "IncomingMessage",
     "ItemCallback",
@@ -44,10 +49,13 @@ __all__ = [
     "ReceiverServer",
     "ReceiverStore",
     "SqliteStore",
+    "StoreVersionError",
     "StoredItem",
     "SubmitOutcome",
     "SubmitRecord",
     "create_receiver_app",
     "dedup_key",
     "normalize_item",
+    "open_store",
+    "upgrade_store",
 ]

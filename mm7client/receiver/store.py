@@ -1,14 +1,23 @@
-"""Durable storage of what the MMSC sends: :class:`ReceiverStore` and :class:`SqliteStore`.
+"""The receiver's store interface: :class:`ReceiverStore`, what it stores, shared helpers.
 
 The receiver acknowledges a DeliveryReportReq, DeliverReq or ReadReplyReq only after
 :meth:`ReceiverStore.add` has returned, so a store must make the item durable *before* ``add``
 returns. Consumers read unhandled items with :meth:`ReceiverStore.pending` or
 :meth:`ReceiverStore.iter_pending` and call :meth:`ReceiverStore.mark_handled` when they are done
-with one; a consumer that crashes before that sees the item again.
+with one; a consumer that crashes before that sees the item again. Several consumers share one
+store with ``iter_pending(claim=True)``: each item is claimed by one of them for a lease, and
+comes back to the others when the lease ends before it is marked handled.
+
+The implementations live in :mod:`mm7client.receiver.stores`: sqlite (the embedded default)
+and PostgreSQL (shared by several receivers and consumers);
+:func:`~mm7client.receiver.stores.open_store` picks one from a URL. Both keep the normalized
+result in the platform's own columns (``provider``, ``msgType``, ``resultType``,
+``originResult``, ``convertResult``, ``resultMessage``, see :data:`RESULT_COLUMNS`) and carry a
+schema version, migrated by ``mm7 db upgrade --store URL``.
 
 Plugging another database: implement the :class:`ReceiverStore` protocol. The pure helpers
 :func:`dedup_key` and :func:`normalize_item` give the same duplicate key and normalized result
-the embedded store uses.
+the shipped stores use.
 
 Duplicate key (an MMSC resends a report it thinks was lost):
 
@@ -22,19 +31,15 @@ Duplicate key (an MMSC resends a report it thinks was lost):
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import dataclasses
 import hashlib
-import json
 import logging
 import os
-import sqlite3
-from collections.abc import AsyncIterator, Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+import socket
+import uuid
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from mm7client.codes import Category, CodeTable, NormalizedResult, normalize_report
 from mm7client.model import (
@@ -47,15 +52,18 @@ from mm7client.model import (
 )
 
 __all__ = [
+    "RESULT_COLUMNS",
+    "SCHEMA_VERSION",
     "AddResult",
     "IncomingMessage",
     "ItemKind",
     "ReceiverStore",
-    "SqliteStore",
+    "StoreVersionError",
     "StoredItem",
     "SubmitOutcome",
     "SubmitRecord",
     "dedup_key",
+    "default_consumer_name",
     "kind_of",
     "normalize_item",
 ]
@@ -68,7 +76,54 @@ ItemKind = Literal["delivery_report", "deliver", "read_reply"]
 #: The three requests an MMSC sends to a VASP.
 IncomingMessage = DeliveryReportRequest | DeliverRequest | ReadReplyRequest
 
-_T = TypeVar("_T")
+#: The schema version this code reads and writes. 1 was the first sqlite layout (results as a
+#: JSON blob); 2 keeps results in the platform's columns and adds consumer claims.
+SCHEMA_VERSION = 2
+
+#: The result columns of both tables, in the platform's names, and the
+#: :class:`~mm7client.codes.NormalizedResult` field each holds.
+RESULT_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("provider", "provider"),
+    ("msgType", "msg_type"),
+    ("resultType", "result_type"),
+    ("originResult", "origin_result"),
+    ("convertResult", "convert_result"),
+    ("resultMessage", "result_message"),
+    ("explanation", "explanation"),
+    ("category", "category"),
+    ("pause_seconds", "pause_seconds"),
+    ("known", "known"),
+    ("matched_origin", "matched_origin"),
+)
+
+
+class StoreVersionError(RuntimeError):
+    """The store's schema is not the version this code uses; says which command fixes it."""
+
+    def __init__(self, store: str, found: int, message: str) -> None:
+        self.store = store
+        self.found = found
+        super().__init__(message)
+
+    @classmethod
+    def check(cls, store: str, found: int, *, created_on_open: bool = False) -> None:
+        """Raise unless ``found`` is :data:`SCHEMA_VERSION` (0 means no schema yet)."""
+        if found == SCHEMA_VERSION or (found == 0 and created_on_open):
+            return
+        if found > SCHEMA_VERSION:
+            raise cls(
+                store,
+                found,
+                f"store {store} has schema version {found}, newer than this mm7client's "
+                f"{SCHEMA_VERSION}: upgrade mm7client",
+            )
+        what = "has no mm7 schema" if found == 0 else f"has schema version {found}"
+        raise cls(
+            store,
+            found,
+            f"store {store} {what}; this mm7client needs version {SCHEMA_VERSION}: "
+            f"run `mm7 db upgrade --store {store}`",
+        )
 
 
 @runtime_checkable
@@ -100,6 +155,7 @@ class SubmitRecord:
         subject: the subject, if any.
         normalized: the normalized SubmitRsp result.
         recorded_at: when it was recorded (UTC).
+        attempts: HTTP requests the client made for it (``None`` when not known).
     """
 
     message_id: str
@@ -109,6 +165,7 @@ class SubmitRecord:
     subject: str | None
     normalized: NormalizedResult | None
     recorded_at: datetime
+    attempts: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +192,7 @@ class StoredItem:
         parts: the content parts of an MO message.
         duplicates: how many times the same item arrived again (and was acknowledged again).
         handled_at: when it was marked handled (UTC), else ``None``.
+        last_seen_at: when it last arrived (UTC), else ``None``.
     """
 
     id: int
@@ -156,6 +214,12 @@ class StoredItem:
     parts: tuple[Part, ...] = field(default=(), repr=False)
     duplicates: int = 0
     handled_at: datetime | None = None
+    last_seen_at: datetime | None = None
+
+    @property
+    def attempts(self) -> int:
+        """How many times the item arrived (1 + :attr:`duplicates`)."""
+        return 1 + self.duplicates
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +240,9 @@ class ReceiverStore(Protocol):
       MMSC after that. An item whose :func:`dedup_key` is already stored is not stored again:
       ``add`` returns the stored one with ``created=False``.
     * :meth:`pending` / :meth:`iter_pending` give items not yet marked handled, oldest first.
+      ``iter_pending(claim=True)`` claims each item for ``lease`` seconds before yielding it, so
+      several consumers (processes, machines) never get the same item while its lease runs;
+      one that dies releases its claims when their lease ends.
     * :meth:`mark_handled` is the only way an item stops being pending.
     * :meth:`record_submit` matches the client's ``on_result`` hook; stored items correlate with
       the submit recorded for their MessageID, whichever arrived first.
@@ -203,8 +270,15 @@ class ReceiverStore(Protocol):
         kind: ItemKind | None = None,
         poll_interval: float = 1.0,
         stop_when_empty: bool = False,
+        claim: bool = False,
+        lease: float = 60.0,
+        consumer: str | None = None,
     ) -> AsyncIterator[StoredItem]:
-        """Yield each pending item once, then wait for new ones (until ``stop_when_empty``)."""
+        """Yield each pending item once, then wait for new ones (until ``stop_when_empty``).
+
+        With ``claim`` each item is first claimed by ``consumer`` for ``lease`` seconds (items
+        claimed by another consumer whose lease runs are skipped).
+        """
         ...
 
     async def mark_handled(self, item: int | StoredItem) -> bool:
@@ -280,554 +354,192 @@ def normalize_item(
     return None
 
 
-def _now() -> datetime:
+def utc_now() -> datetime:
+    """The current time in UTC (what stores write as times)."""
     return datetime.now(UTC)
 
 
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
-def _parse_iso(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value)
-
-
-_NORMALIZED_FIELDS = frozenset(f.name for f in dataclasses.fields(NormalizedResult))
-
-
-def _normalized_to_json(result: NormalizedResult | None) -> str | None:
-    if result is None:
-        return None
-    data = dataclasses.asdict(result)
-    data["category"] = str(result.category)
-    return json.dumps(data, ensure_ascii=False)
-
-
-def _normalized_from_json(text: str | None) -> NormalizedResult | None:
-    if not text:
-        return None
-    data = {k: v for k, v in json.loads(text).items() if k in _NORMALIZED_FIELDS}
-    data["category"] = Category(data.get("category", "unknown"))
-    return NormalizedResult(**data)
+def default_consumer_name() -> str:
+    """A consumer name unique to this process: ``host:pid:random``."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 # ---------------------------------------------------------------------------------------------
-# SQLite
+# Rows: one layout for every store, in Python values (each store converts to its column types)
 
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS items (
-    id             INTEGER PRIMARY KEY AUTOINCREMENT,
-    kind           TEXT NOT NULL,
-    dedup_key      TEXT NOT NULL UNIQUE,
-    message_id     TEXT,
-    transaction_id TEXT,
-    recipient      TEXT,
-    recipients     TEXT NOT NULL DEFAULT '[]',
-    sender         TEXT,
-    mm_status      TEXT,
-    status_text    TEXT,
-    normalized     TEXT,
-    subject        TEXT,
-    linked_id      TEXT,
-    timestamp      TEXT,
-    received_at    TEXT NOT NULL,
-    handled_at     TEXT,
-    duplicates     INTEGER NOT NULL DEFAULT 0,
-    last_seen_at   TEXT,
-    content_type   TEXT,
-    raw_body       BLOB
-);
-CREATE INDEX IF NOT EXISTS items_pending ON items(id) WHERE handled_at IS NULL;
-CREATE INDEX IF NOT EXISTS items_message_id ON items(message_id);
-CREATE TABLE IF NOT EXISTS parts (
-    item_id      INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
-    idx          INTEGER NOT NULL,
-    content_type TEXT NOT NULL,
-    filename     TEXT,
-    content_id   TEXT,
-    charset      TEXT,
-    headers      TEXT NOT NULL DEFAULT '{}',
-    text         TEXT,
-    data         BLOB NOT NULL,
-    PRIMARY KEY (item_id, idx)
-);
-CREATE TABLE IF NOT EXISTS submits (
-    message_id     TEXT PRIMARY KEY,
-    transaction_id TEXT,
-    recipients     TEXT NOT NULL DEFAULT '[]',
-    vas_id         TEXT,
-    subject        TEXT,
-    normalized     TEXT,
-    recorded_at    TEXT NOT NULL
-);
-"""
-
-_ITEM_COLUMNS = (
-    "i.id, i.kind, i.message_id, i.transaction_id, i.recipient, i.recipients, i.sender, "
-    "i.mm_status, i.status_text, i.normalized, i.subject, i.linked_id, i.timestamp, "
-    "i.received_at, i.handled_at, i.duplicates, "
-    "s.message_id, s.transaction_id, s.recipients, s.vas_id, s.subject, s.normalized, "
-    "s.recorded_at"
-)
-_SELECT_ITEMS = (
-    f"SELECT {_ITEM_COLUMNS} FROM items i LEFT JOIN submits s ON s.message_id = i.message_id"
+#: Columns of the items table every store selects, in this order (see :func:`item_from_row`).
+ITEM_COLUMNS: tuple[str, ...] = (
+    "id",
+    "kind",
+    "message_id",
+    "transaction_id",
+    "recipient",
+    "recipients",
+    "sender",
+    "mm_status",
+    "status_text",
+    "subject",
+    "linked_id",
+    "timestamp",
+    "received_at",
+    "last_seen_at",
+    "handled_at",
+    "attempts",
+    *(column for column, _ in RESULT_COLUMNS),
 )
 
-_SYNCHRONOUS = ("FULL", "NORMAL", "EXTRA")
+#: Columns of the submits table every store selects, in this order (see :func:`submit_from_row`).
+SUBMIT_COLUMNS: tuple[str, ...] = (
+    "message_id",
+    "transaction_id",
+    "recipients",
+    "vas_id",
+    "subject",
+    "status_text",
+    "attempts",
+    "recorded_at",
+    *(column for column, _ in RESULT_COLUMNS),
+)
 
 
-class SqliteStore:
-    """The embedded store: one sqlite file in WAL mode.
+def result_values(result: NormalizedResult | None) -> dict[str, Any]:
+    """The result columns of ``result`` (every one ``None`` without a result)."""
+    if result is None:
+        return {column: None for column, _ in RESULT_COLUMNS}
+    values = {column: getattr(result, name) for column, name in RESULT_COLUMNS}
+    values["category"] = str(result.category)
+    return values
 
-    Durability guarantee: with the default ``synchronous="FULL"`` every item is in the
-    write-ahead log *and fsynced* before :meth:`add` returns, so an acknowledged item survives a
-    crash of the process and of the machine (power loss). ``synchronous="NORMAL"`` skips the
-    per-commit fsync: acknowledged items still survive a crash of the process (SIGKILL), but the
-    last ones may be lost on power loss. ``":memory:"`` keeps nothing (tests).
 
-    Every sqlite call runs on one worker thread owned by the store, never on the event loop.
-    Other processes may open the same file (e.g. a consumer reading and marking items handled);
-    :meth:`iter_pending` polls to see their writes.
+def result_from_row(row: Mapping[str, Any], status_text: str | None) -> NormalizedResult | None:
+    """The :class:`NormalizedResult` kept in a row's result columns (``None`` when empty)."""
+    if row["provider"] is None:
+        return None
+    data = {name: row[column] for column, name in RESULT_COLUMNS}
+    data["category"] = Category(data["category"] or "unknown")
+    data["known"] = bool(data["known"])
+    data["matched_origin"] = data["matched_origin"] or ""
+    return NormalizedResult(status_text=status_text, **data)
 
-    Args:
-        path: the sqlite file (created if missing), or ``":memory:"``.
-        synchronous: ``"FULL"`` (default), ``"EXTRA"`` or ``"NORMAL"``, see above.
-        keep_raw: also store the raw HTTP body of each item (the original billing record).
-        code_table: the table used to normalize delivery reports (default: the shipped one).
-        busy_timeout: seconds to wait for another process's write lock.
-    """
 
-    def __init__(
-        self,
-        path: str | os.PathLike[str],
-        *,
-        synchronous: str = "FULL",
-        keep_raw: bool = True,
-        code_table: CodeTable | None = None,
-        busy_timeout: float = 10.0,
-    ) -> None:
-        mode = synchronous.upper()
-        if mode not in _SYNCHRONOUS:
-            raise ValueError(
-                f"synchronous={synchronous!r}: expected one of {', '.join(_SYNCHRONOUS)}"
-            )
-        self.path = os.fspath(path)
-        self.synchronous = mode
-        self.keep_raw = keep_raw
-        self.code_table = code_table
-        self.busy_timeout = busy_timeout
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mm7-store")
-        self._conn: sqlite3.Connection | None = None
-        self._closed = False
-        self._waiters: set[asyncio.Future[None]] = set()
-
-    def __repr__(self) -> str:
-        return f"SqliteStore({self.path!r}, synchronous={self.synchronous!r})"
-
-    async def __aenter__(self) -> SqliteStore:
-        await self._run(lambda conn: None)
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
-    # -- worker thread -------------------------------------------------------------------------
-
-    def _connection(self) -> sqlite3.Connection:
-        if self._conn is None:
-            conn = sqlite3.connect(
-                self.path,
-                timeout=self.busy_timeout,
-                isolation_level=None,
-                check_same_thread=False,
-            )
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute(f"PRAGMA synchronous={self.synchronous}")
-            conn.execute("PRAGMA foreign_keys=ON")
-            conn.executescript(_SCHEMA)
-            self._conn = conn
-        return self._conn
-
-    async def _run(self, fn: Callable[[sqlite3.Connection], _T]) -> _T:
-        if self._closed:
-            raise RuntimeError(f"{self!r} is closed")
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, lambda: fn(self._connection()))
-
-    async def close(self) -> None:
-        """Close the database (pending writes are already committed)."""
-        if self._closed:
-            return
-        self._closed = True
-
-        def shut() -> None:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
-
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._executor, shut)
-        self._executor.shutdown(wait=True)
-        for waiter in self._waiters:
-            if not waiter.done():
-                waiter.set_result(None)
-
-    # -- writing -------------------------------------------------------------------------------
-
-    async def add(
-        self,
-        message: IncomingMessage,
-        *,
-        raw_body: bytes = b"",
-        content_type: str | None = None,
-    ) -> AddResult:
-        """Store ``message`` and commit; a duplicate is counted, not stored again.
-
-        Returns once the transaction is committed (see the class's durability guarantee).
-        """
-        kind = kind_of(message)
-        key = dedup_key(message)
-        normalized = normalize_item(message, self.code_table)
-        now = _now()
-        raw = raw_body if self.keep_raw else None
-
-        def write(conn: sqlite3.Connection) -> tuple[int, bool]:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                item_id, created = self._insert(
-                    conn, message, kind, key, normalized, now, raw, content_type
-                )
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            return item_id, created
-
-        item_id, created = await self._run(write)
-        item = await self.get(item_id)
-        if item is None:  # pragma: no cover - deleted by another process between two calls
-            raise RuntimeError(f"item {item_id} vanished from {self.path!r} right after add")
-        if created:
-            self._wake()
-        return AddResult(item, created)
-
-    @staticmethod
-    def _insert(
-        conn: sqlite3.Connection,
-        message: IncomingMessage,
-        kind: ItemKind,
-        key: str,
-        normalized: NormalizedResult | None,
-        now: datetime,
-        raw: bytes | None,
-        content_type: str | None,
-    ) -> tuple[int, bool]:
-        row = conn.execute("SELECT id FROM items WHERE dedup_key = ?", (key,)).fetchone()
-        if row is not None:
-            conn.execute(
-                "UPDATE items SET duplicates = duplicates + 1, last_seen_at = ? WHERE id = ?",
-                (_iso(now), row[0]),
-            )
-            return int(row[0]), False
-        if isinstance(message, DeliverRequest):
-            recipients = [a.value for a in (*message.to, *message.cc, *message.bcc)]
-            values: dict[str, Any] = {
-                "message_id": None,
-                "recipient": recipients[0] if recipients else None,
-                "recipients": json.dumps(recipients),
-                "mm_status": None,
-                "status_text": None,
-                "subject": message.subject,
-                "linked_id": message.linked_id,
-            }
-        else:
-            values = {
-                "message_id": message.message_id,
-                "recipient": message.recipient.value,
-                "recipients": json.dumps([message.recipient.value]),
-                "mm_status": message.mm_status,
-                "status_text": message.status_text,
-                "subject": None,
-                "linked_id": None,
-            }
-        cursor = conn.execute(
-            "INSERT INTO items (kind, dedup_key, message_id, transaction_id, recipient, "
-            "recipients, sender, mm_status, status_text, normalized, subject, linked_id, "
-            "timestamp, received_at, content_type, raw_body) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                kind,
-                key,
-                values["message_id"],
-                message.transaction_id,
-                values["recipient"],
-                values["recipients"],
-                _address(message.sender),
-                values["mm_status"],
-                values["status_text"],
-                _normalized_to_json(normalized),
-                values["subject"],
-                values["linked_id"],
-                _iso(message.timestamp),
-                _iso(now),
-                content_type,
-                raw,
-            ),
+def item_values(
+    message: IncomingMessage,
+    *,
+    key: str,
+    normalized: NormalizedResult | None,
+    now: datetime,
+    raw_body: bytes | None,
+    content_type: str | None,
+) -> dict[str, Any]:
+    """The column values of a new item (recipients as a list, times as datetimes)."""
+    values: dict[str, Any] = {
+        "kind": kind_of(message),
+        "dedup_key": key,
+        "transaction_id": message.transaction_id,
+        "sender": _address(message.sender),
+        "timestamp": message.timestamp,
+        "received_at": now,
+        "last_seen_at": now,
+        "attempts": 1,
+        "content_type": content_type,
+        "raw_body": raw_body,
+    }
+    if isinstance(message, DeliverRequest):
+        recipients = [a.value for a in (*message.to, *message.cc, *message.bcc)]
+        values.update(
+            message_id=None,
+            recipient=recipients[0] if recipients else None,
+            recipients=recipients,
+            mm_status=None,
+            status_text=None,
+            subject=message.subject,
+            linked_id=message.linked_id,
         )
-        item_id = cursor.lastrowid
-        assert item_id is not None
-        if isinstance(message, DeliverRequest):
-            conn.executemany(
-                "INSERT INTO parts (item_id, idx, content_type, filename, content_id, charset, "
-                "headers, text, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        item_id,
-                        index,
-                        part.content_type,
-                        part.filename,
-                        part.content_id,
-                        part.charset,
-                        json.dumps(dict(part.headers), ensure_ascii=False),
-                        part.text,
-                        part.data,
-                    )
-                    for index, part in enumerate(message.content)
-                ],
-            )
-        return item_id, True
-
-    async def mark_handled(self, item: int | StoredItem) -> bool:
-        """Mark an item handled (committed before returning).
-
-        Returns False when it was already handled or does not exist.
-        """
-        item_id = item.id if isinstance(item, StoredItem) else int(item)
-        now = _iso(_now())
-
-        def write(conn: sqlite3.Connection) -> bool:
-            cursor = conn.execute(
-                "UPDATE items SET handled_at = ? WHERE id = ? AND handled_at IS NULL",
-                (now, item_id),
-            )
-            return cursor.rowcount > 0
-
-        return await self._run(write)
-
-    async def record_submit(self, request: SubmitRequest, result: SubmitOutcome) -> None:
-        """Record a submit so reports for its MessageID correlate with it.
-
-        Matches the client's ``on_result`` hook: ``MM7Client(..., on_result=store.record_submit)``.
-        Only SubmitReqs with a MessageID are recorded (failed submits, CancelReq and ReplaceReq
-        results are ignored). Recording the same MessageID again replaces the record.
-        """
-        message_id = getattr(result, "message_id", None)
-        if not isinstance(request, SubmitRequest) or not message_id:
-            log.debug("not recorded for correlation: %s without MessageID", type(request).__name__)
-            return
-        transaction_id = getattr(result, "transaction_id", None) or request.transaction_id
-        vas_id = getattr(result, "vas_id", None) or request.vas_id
-        normalized = getattr(result, "normalized", None)
-        if not isinstance(normalized, NormalizedResult):
-            normalized = None
-        recipients = json.dumps([a.value for a in request.recipients])
-        now = _iso(_now())
-
-        def write(conn: sqlite3.Connection) -> None:
-            conn.execute(
-                "INSERT OR REPLACE INTO submits (message_id, transaction_id, recipients, vas_id, "
-                "subject, normalized, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    str(message_id),
-                    transaction_id,
-                    recipients,
-                    vas_id,
-                    request.subject,
-                    _normalized_to_json(normalized),
-                    now,
-                ),
-            )
-
-        await self._run(write)
-
-    # -- reading -------------------------------------------------------------------------------
-
-    async def get(self, item_id: int) -> StoredItem | None:
-        """One item by id, handled or not."""
-        found = await self._select("WHERE i.id = ?", (item_id,))
-        return found[0] if found else None
-
-    async def pending(
-        self, *, kind: ItemKind | None = None, limit: int | None = None
-    ) -> list[StoredItem]:
-        """Items not yet handled, oldest first."""
-        return await self._pending_after(0, kind, limit)
-
-    async def items(
-        self,
-        *,
-        kind: ItemKind | None = None,
-        message_id: str | None = None,
-        handled: bool | None = None,
-        limit: int | None = None,
-    ) -> list[StoredItem]:
-        """Stored items, oldest first, filtered by kind, MessageID and handled state."""
-        clauses: list[str] = []
-        params: list[Any] = []
-        if kind is not None:
-            clauses.append("i.kind = ?")
-            params.append(kind)
-        if message_id is not None:
-            clauses.append("i.message_id = ?")
-            params.append(message_id)
-        if handled is not None:
-            clauses.append("i.handled_at IS NOT NULL" if handled else "i.handled_at IS NULL")
-        where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
-        return await self._select(where, params, limit)
-
-    async def find_submit(self, message_id: str) -> SubmitRecord | None:
-        """The submit recorded for ``message_id``, if any."""
-
-        def read(conn: sqlite3.Connection) -> tuple[Any, ...] | None:
-            row: tuple[Any, ...] | None = conn.execute(
-                "SELECT message_id, transaction_id, recipients, vas_id, subject, normalized, "
-                "recorded_at FROM submits WHERE message_id = ?",
-                (message_id,),
-            ).fetchone()
-            return row
-
-        row = await self._run(read)
-        return None if row is None else _submit_from_row(row)
-
-    async def iter_pending(
-        self,
-        *,
-        kind: ItemKind | None = None,
-        poll_interval: float = 1.0,
-        stop_when_empty: bool = False,
-    ) -> AsyncIterator[StoredItem]:
-        """Yield every pending item once, oldest first, then each new one as it is stored.
-
-        An item stays pending until :meth:`mark_handled`; a new iterator (e.g. after a restart)
-        yields the unhandled ones again. Items written by another process are seen within
-        ``poll_interval`` seconds; ``stop_when_empty`` ends the iteration when nothing is
-        pending.
-        """
-        loop = asyncio.get_running_loop()
-        last_id = 0
-        while not self._closed:
-            wake: asyncio.Future[None] = loop.create_future()
-            self._waiters.add(wake)
-            try:
-                batch = await self._pending_after(last_id, kind, 100)
-                if not batch:
-                    if stop_when_empty:
-                        return
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(asyncio.shield(wake), poll_interval)
-                    continue
-            finally:
-                self._waiters.discard(wake)
-            for item in batch:
-                last_id = item.id
-                yield item
-
-    def _wake(self) -> None:
-        for waiter in list(self._waiters):
-            if not waiter.done():
-                waiter.set_result(None)
-
-    async def _pending_after(
-        self, after_id: int, kind: ItemKind | None, limit: int | None
-    ) -> list[StoredItem]:
-        where = "WHERE i.handled_at IS NULL AND i.id > ?"
-        params: list[Any] = [after_id]
-        if kind is not None:
-            where += " AND i.kind = ?"
-            params.append(kind)
-        return await self._select(where, params, limit)
-
-    async def _select(
-        self, where: str, params: Sequence[Any], limit: int | None = None
-    ) -> list[StoredItem]:
-        sql = f"{_SELECT_ITEMS} {where} ORDER BY i.id"
-        args = list(params)
-        if limit is not None:
-            sql += " LIMIT ?"
-            args.append(limit)
-
-        def read(conn: sqlite3.Connection) -> list[StoredItem]:
-            rows = conn.execute(sql, args).fetchall()
-            parts = _load_parts(conn, [row[0] for row in rows if row[1] == "deliver"])
-            return [_item_from_row(row, parts.get(row[0], ())) for row in rows]
-
-        return await self._run(read)
+    else:
+        values.update(
+            message_id=message.message_id,
+            recipient=message.recipient.value,
+            recipients=[message.recipient.value],
+            mm_status=message.mm_status,
+            status_text=message.status_text,
+            subject=None,
+            linked_id=None,
+        )
+    values.update(result_values(normalized))
+    return values
 
 
-def _load_parts(conn: sqlite3.Connection, item_ids: list[int]) -> dict[int, tuple[Part, ...]]:
-    found: dict[int, list[Part]] = {}
-    for start in range(0, len(item_ids), 500):
-        chunk = item_ids[start : start + 500]
-        marks = ",".join("?" * len(chunk))
-        rows = conn.execute(
-            "SELECT item_id, content_type, filename, content_id, charset, headers, text, data "
-            f"FROM parts WHERE item_id IN ({marks}) ORDER BY item_id, idx",
-            chunk,
-        ).fetchall()
-        for item_id, ctype, filename, cid, charset, headers, text, data in rows:
-            found.setdefault(item_id, []).append(
-                Part(
-                    ctype,
-                    data=bytes(data),
-                    text=text,
-                    filename=filename,
-                    content_id=cid,
-                    charset=charset,
-                    headers=json.loads(headers),
-                )
-            )
-    return {item_id: tuple(parts) for item_id, parts in found.items()}
-
-
-def _submit_from_row(row: Sequence[Any]) -> SubmitRecord:
-    message_id, tid, recipients, vas_id, subject, normalized, recorded_at = row
-    recorded = _parse_iso(recorded_at)
-    assert recorded is not None
-    return SubmitRecord(
-        message_id=message_id,
-        transaction_id=tid,
-        recipients=tuple(json.loads(recipients or "[]")),
-        vas_id=vas_id,
-        subject=subject,
-        normalized=_normalized_from_json(normalized),
-        recorded_at=recorded,
-    )
-
-
-def _item_from_row(row: Sequence[Any], parts: tuple[Part, ...]) -> StoredItem:
-    received = _parse_iso(row[13])
-    assert received is not None
-    handled_at = _parse_iso(row[14])
-    submit = _submit_from_row(row[16:23]) if row[16] is not None else None
+def item_from_row(
+    row: Mapping[str, Any], parts: tuple[Part, ...] = (), submit: SubmitRecord | None = None
+) -> StoredItem:
+    """A :class:`StoredItem` from a row of :data:`ITEM_COLUMNS` (in Python values)."""
     return StoredItem(
-        id=int(row[0]),
-        kind=row[1],
-        message_id=row[2],
-        transaction_id=row[3],
-        recipient=row[4],
-        recipients=tuple(json.loads(row[5] or "[]")),
-        sender=row[6],
-        mm_status=row[7],
-        status_text=row[8],
-        normalized=_normalized_from_json(row[9]),
-        subject=row[10],
-        linked_id=row[11],
-        timestamp=_parse_iso(row[12]),
-        received_at=received,
-        handled=handled_at is not None,
-        handled_at=handled_at,
-        duplicates=int(row[15]),
+        id=int(row["id"]),
+        kind=row["kind"],
+        message_id=row["message_id"],
+        transaction_id=row["transaction_id"],
+        recipient=row["recipient"],
+        recipients=tuple(row["recipients"] or ()),
+        sender=row["sender"],
+        mm_status=row["mm_status"],
+        status_text=row["status_text"],
+        normalized=result_from_row(row, row["status_text"]),
+        subject=row["subject"],
+        linked_id=row["linked_id"],
+        timestamp=row["timestamp"],
+        received_at=row["received_at"],
+        last_seen_at=row["last_seen_at"],
+        handled=row["handled_at"] is not None,
+        handled_at=row["handled_at"],
+        duplicates=int(row["attempts"]) - 1,
         submit=submit,
         parts=parts,
     )
+
+
+def submit_values(
+    request: SubmitRequest, result: SubmitOutcome, now: datetime
+) -> dict[str, Any] | None:
+    """The column values recording a submit, or ``None`` when it is not recorded.
+
+    Only SubmitReqs with a MessageID are recorded (failed submits, CancelReq and ReplaceReq
+    results are not).
+    """
+    message_id = getattr(result, "message_id", None)
+    if not isinstance(request, SubmitRequest) or not message_id:
+        log.debug("not recorded for correlation: %s without MessageID", type(request).__name__)
+        return None
+    normalized = getattr(result, "normalized", None)
+    if not isinstance(normalized, NormalizedResult):
+        normalized = None
+    attempts = getattr(result, "attempts", None)
+    return {
+        "message_id": str(message_id),
+        "transaction_id": getattr(result, "transaction_id", None) or request.transaction_id,
+        "recipients": [a.value for a in request.recipients],
+        "vas_id": getattr(result, "vas_id", None) or request.vas_id,
+        "subject": request.subject,
+        "status_text": normalized.status_text if normalized else None,
+        "attempts": attempts if isinstance(attempts, int) else None,
+        "recorded_at": now,
+        **result_values(normalized),
+    }
+
+
+def submit_from_row(row: Mapping[str, Any]) -> SubmitRecord:
+    """A :class:`SubmitRecord` from a row of :data:`SUBMIT_COLUMNS` (in Python values)."""
+    return SubmitRecord(
+        message_id=row["message_id"],
+        transaction_id=row["transaction_id"],
+        recipients=tuple(row["recipients"] or ()),
+        vas_id=row["vas_id"],
+        subject=row["subject"],
+        normalized=result_from_row(row, row["status_text"]),
+        recorded_at=row["recorded_at"],
+        attempts=row["attempts"],
+    )
+
+
+def item_id_of(item: int | StoredItem) -> int:
+    """The id of ``item`` (a :class:`StoredItem` or an id)."""
+    return item.id if isinstance(item, StoredItem) else int(item)

@@ -1,0 +1,624 @@
+"""The shared store: :class:`PostgresStore`, for several receivers and consumers on one database.
+
+Built on psycopg 3 (typed, one package for the asynchronous receiver and the synchronous
+``mm7 db`` command, libpq's URLs and environment such as ``PGPASSWORD`` and ``sslmode``) with
+its connection pool, which replaces broken connections by itself.
+
+* **Duplicates** are recognised by the database: ``items.dedup_key`` is unique and a resent
+  report becomes ``attempts = attempts + 1`` on the stored row (``INSERT ... ON CONFLICT``), so
+  a report posted to any receiver is stored once.
+* **Commit before acknowledge, in groups**: concurrent :meth:`PostgresStore.add` calls are
+  written by a few writer tasks, each taking every report waiting at that moment into one
+  transaction (group commit); each call returns only after the commit of its transaction.
+  A failed transaction fails every call in it, and the receiver answers them a retryable fault.
+* **Consumers** claim items with ``FOR UPDATE SKIP LOCKED`` for a lease timed by the database's
+  clock; a consumer that dies releases its items when the lease ends.
+* **Unreachable database**: a call waits at most ``acquire_timeout`` seconds for a connection,
+  then fails (the receiver answers 3000 and the MMSC resends); the pool reconnects by itself.
+
+The schema is made and migrated only by ``mm7 db upgrade --store URL`` (:func:`upgrade_postgres`);
+opening a database at another version raises :class:`~mm7client.receiver.store.StoreVersionError`.
+Tables have the sqlite store's names (``items``, ``parts``, ``submits``, ``mm7_schema``): give
+the store its own database or schema (``?options=-csearch_path%3Dmm7``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+from psycopg_pool import AsyncConnectionPool
+
+from mm7client.codes import CodeTable
+from mm7client.model import DeliverRequest, Part, SubmitRequest
+from mm7client.receiver.store import (
+    ITEM_COLUMNS,
+    SCHEMA_VERSION,
+    SUBMIT_COLUMNS,
+    AddResult,
+    IncomingMessage,
+    ItemKind,
+    StoredItem,
+    StoreVersionError,
+    SubmitOutcome,
+    SubmitRecord,
+    dedup_key,
+    default_consumer_name,
+    item_from_row,
+    item_id_of,
+    item_values,
+    normalize_item,
+    submit_from_row,
+    submit_values,
+    utc_now,
+)
+
+__all__ = ["PostgresStore", "redacted_url", "schema_version", "upgrade_postgres"]
+
+log = logging.getLogger(__name__)
+
+_RESULT_DDL = """
+    provider       text,
+    msgType        integer,
+    resultType     integer,
+    originResult   text,
+    convertResult  integer,
+    resultMessage  text,
+    explanation    text,
+    category       text,
+    pause_seconds  double precision,
+    known          boolean,
+    matched_origin text"""
+
+_SCHEMA = f"""
+CREATE TABLE mm7_schema (
+    version     integer NOT NULL,
+    upgraded_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE items (
+    id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    kind           text NOT NULL,
+    dedup_key      text NOT NULL UNIQUE,
+    message_id     text,
+    transaction_id text,
+    recipient      text,
+    recipients     text[] NOT NULL DEFAULT '{{}}',
+    sender         text,
+    mm_status      text,
+    status_text    text,
+    subject        text,
+    linked_id      text,
+    timestamp      timestamptz,{_RESULT_DDL},
+    attempts       integer NOT NULL DEFAULT 1,
+    received_at    timestamptz NOT NULL,
+    last_seen_at   timestamptz,
+    handled_at     timestamptz,
+    claimed_by     text,
+    claimed_until  timestamptz,
+    content_type   text,
+    raw_body       bytea
+);
+CREATE INDEX items_pending ON items (id) WHERE handled_at IS NULL;
+CREATE INDEX items_message_id ON items (message_id);
+CREATE TABLE parts (
+    item_id      bigint NOT NULL REFERENCES items (id) ON DELETE CASCADE,
+    idx          integer NOT NULL,
+    content_type text NOT NULL,
+    filename     text,
+    content_id   text,
+    charset      text,
+    headers      jsonb NOT NULL DEFAULT '{{}}',
+    text         text,
+    data         bytea NOT NULL,
+    PRIMARY KEY (item_id, idx)
+);
+CREATE TABLE submits (
+    message_id     text PRIMARY KEY,
+    transaction_id text,
+    recipients     text[] NOT NULL DEFAULT '{{}}',
+    vas_id         text,
+    subject        text,
+    status_text    text,
+    attempts       integer,
+    recorded_at    timestamptz NOT NULL,{_RESULT_DDL}
+);
+"""
+
+_RETURNING_ITEMS = ", ".join(ITEM_COLUMNS)
+_SELECT_ITEMS = f"SELECT {_RETURNING_ITEMS} FROM items"
+_SELECT_SUBMITS = f"SELECT {', '.join(SUBMIT_COLUMNS)} FROM submits"
+#: Lock taken by every schema change, so that two ``mm7 db upgrade`` runs do not interleave.
+_UPGRADE_LOCK = 0x6D6D37  # "mm7"
+
+
+async def schema_version(conn: psycopg.AsyncConnection[Any]) -> int:
+    """The schema version of the database ``conn`` is on (0: no mm7 schema)."""
+    row = await (
+        await conn.execute("SELECT to_regclass('mm7_schema') IS NOT NULL, to_regclass('items')")
+    ).fetchone()
+    assert row is not None
+    if not row[0]:
+        if row[1] is not None:
+            raise StoreVersionError(
+                "postgresql", -1, "the database has an `items` table that is not an mm7 store"
+            )
+        return 0
+    found = await (await conn.execute("SELECT max(version) FROM mm7_schema")).fetchone()
+    return int(found[0] or 0) if found else 0
+
+
+async def upgrade_postgres(url: str) -> tuple[int, int]:
+    """Create or migrate the schema at ``url``; returns (version before, version after).
+
+    One transaction, under an advisory lock: concurrent runs wait for each other.
+    """
+    async with await psycopg.AsyncConnection.connect(url) as conn, conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(%s)", (_UPGRADE_LOCK,))
+        before = await schema_version(conn)
+        if before > SCHEMA_VERSION:
+            StoreVersionError.check(redacted_url(url), before)
+        if before == 0:
+            await conn.execute(_SCHEMA)
+            await conn.execute("INSERT INTO mm7_schema (version) VALUES (%s)", (SCHEMA_VERSION,))
+        # Versions after SCHEMA_VERSION 2 add their steps here (PostgreSQL starts at 2).
+        return before, SCHEMA_VERSION
+
+
+def redacted_url(url: str) -> str:
+    """The URL without its password, for messages."""
+    try:
+        info = psycopg.conninfo.conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        return "postgresql://..."
+    host = info.get("host", "localhost")
+    port = f":{info['port']}" if "port" in info else ""
+    user = f"{info['user']}@" if "user" in info else ""
+    return f"postgresql://{user}{host}{port}/{info.get('dbname', '')}"
+
+
+@dataclass(slots=True)
+class _Pending:
+    """One :meth:`PostgresStore.add` waiting for its group's commit."""
+
+    message: IncomingMessage
+    values: dict[str, Any]
+    future: asyncio.Future[AddResult]
+
+
+class PostgresStore:
+    """The receiver's store in PostgreSQL (see the module documentation).
+
+    ``async with PostgresStore("postgresql://user@db/mm7") as store: ...``
+
+    Args:
+        url: a libpq connection URL (or ``key=value`` string).
+        keep_raw: also store the raw HTTP body of each item.
+        code_table: the table used to normalize delivery reports (default: the shipped one).
+        pool_size: most connections this store opens.
+        writers: writer tasks committing groups of reports concurrently.
+        batch_max: most reports in one transaction.
+        acquire_timeout: seconds a call waits for a connection before failing.
+        connect_timeout: seconds one connection attempt may take.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        keep_raw: bool = True,
+        code_table: CodeTable | None = None,
+        pool_size: int = 8,
+        writers: int = 2,
+        batch_max: int = 200,
+        acquire_timeout: float = 5.0,
+        connect_timeout: float = 5.0,
+    ) -> None:
+        if not 1 <= writers <= pool_size:
+            raise ValueError(f"writers={writers}: expected 1 to pool_size ({pool_size})")
+        self.url = url
+        self.keep_raw = keep_raw
+        self.code_table = code_table
+        self.batch_max = batch_max
+        self._writer_count = writers
+        self._pool = AsyncConnectionPool(
+            url,
+            min_size=writers,
+            max_size=pool_size,
+            open=False,
+            kwargs={"autocommit": True, "connect_timeout": max(1, round(connect_timeout))},
+            check=AsyncConnectionPool.check_connection,
+            timeout=acquire_timeout,
+            reconnect_timeout=365 * 24 * 3600.0,  # never give up: the database comes back
+            name="mm7-store",
+        )
+        self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
+        self._writers: list[asyncio.Task[None]] = []
+        self._waiters: set[asyncio.Future[None]] = set()
+        self._opened = False
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"PostgresStore({redacted_url(self.url)!r})"
+
+    async def open(self) -> None:
+        """Connect and check the schema version (raises :class:`StoreVersionError`)."""
+        if self._opened:
+            return
+        if self._closed:
+            raise RuntimeError(f"{self!r} is closed")
+        await self._pool.open(wait=True, timeout=self._pool.timeout)
+        try:
+            async with self._pool.connection() as conn:
+                StoreVersionError.check(redacted_url(self.url), await schema_version(conn))
+        except BaseException:
+            await self._pool.close()
+            raise
+        self._opened = True
+        self._writers = [
+            asyncio.get_running_loop().create_task(self._write_loop(), name=f"mm7-writer-{n}")
+            for n in range(self._writer_count)
+        ]
+
+    async def __aenter__(self) -> PostgresStore:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Stop the writers (reports waiting for them fail) and close every connection."""
+        if self._closed:
+            return
+        self._closed = True
+        for task in self._writers:
+            task.cancel()
+        for task in self._writers:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        while not self._queue.empty():
+            pending = self._queue.get_nowait()
+            if not pending.future.done():
+                pending.future.set_exception(RuntimeError(f"{self!r} closed before the commit"))
+        await self._pool.close()
+        for waiter in self._waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def _check_open(self) -> None:
+        if self._closed or not self._opened:
+            raise RuntimeError(f"{self!r} is {'closed' if self._closed else 'not open'}")
+
+    # -- writing -------------------------------------------------------------------------------
+
+    async def add(
+        self,
+        message: IncomingMessage,
+        *,
+        raw_body: bytes = b"",
+        content_type: str | None = None,
+    ) -> AddResult:
+        """Store ``message`` (or count its duplicate); returns after the commit."""
+        self._check_open()
+        values = item_values(
+            message,
+            key=dedup_key(message),
+            normalized=normalize_item(message, self.code_table),
+            now=utc_now(),
+            raw_body=raw_body if self.keep_raw else None,
+            content_type=content_type,
+        )
+        future: asyncio.Future[AddResult] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_Pending(message, values, future))
+        result = await future
+        if result.created:
+            for waiter in list(self._waiters):
+                if not waiter.done():
+                    waiter.set_result(None)
+        return result
+
+    async def _write_loop(self) -> None:
+        while True:
+            group = [await self._queue.get()]
+            while len(group) < self.batch_max and not self._queue.empty():
+                group.append(self._queue.get_nowait())
+            group = [pending for pending in group if not pending.future.done()]
+            if not group:
+                continue
+            try:
+                results = await self._write_group(group)
+            except asyncio.CancelledError:
+                for pending in group:
+                    if not pending.future.done():
+                        pending.future.set_exception(RuntimeError("store closed during commit"))
+                raise
+            except Exception as exc:
+                log.warning("could not store %d item(s): %s", len(group), exc)
+                for pending in group:
+                    if not pending.future.done():
+                        pending.future.set_exception(
+                            ConnectionError(f"{self!r}: not stored: {exc}")
+                        )
+                continue
+            for pending, result in zip(group, results, strict=True):
+                if not pending.future.done():
+                    pending.future.set_result(result)
+
+    async def _write_group(self, group: list[_Pending]) -> list[AddResult]:
+        columns = list(group[0].values)
+        insert = (
+            f"INSERT INTO items ({', '.join(columns)}) "
+            f"VALUES ({', '.join(['%s'] * len(columns))}) "
+            "ON CONFLICT (dedup_key) DO UPDATE SET attempts = items.attempts + 1, "
+            "last_seen_at = EXCLUDED.last_seen_at "
+            f"RETURNING {_RETURNING_ITEMS}"
+        )
+        # one lock order for every transaction: no deadlock between receivers
+        order = sorted(range(len(group)), key=lambda n: group[n].values["dedup_key"])
+        rows: list[dict[str, Any]] = [{} for _ in group]
+        async with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+            await cur.executemany(
+                insert, [[group[n].values[c] for c in columns] for n in order], returning=True
+            )
+            for n in order:
+                row = await cur.fetchone()
+                assert row is not None
+                rows[n] = dict(zip(ITEM_COLUMNS, row, strict=True))
+                cur.nextset()
+            new_parts = [
+                (rows[n]["id"], index, part)
+                for n, pending in enumerate(group)
+                if rows[n]["attempts"] == 1 and isinstance(pending.message, DeliverRequest)
+                for index, part in enumerate(pending.message.content)
+            ]
+            if new_parts:
+                await cur.executemany(
+                    "INSERT INTO parts (item_id, idx, content_type, filename, content_id, "
+                    "charset, headers, text, data) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                    [
+                        (
+                            item_id,
+                            index,
+                            p.content_type,
+                            p.filename,
+                            p.content_id,
+                            p.charset,
+                            Jsonb(dict(p.headers)),
+                            p.text,
+                            p.data,
+                        )
+                        for item_id, index, p in new_parts
+                    ],
+                )
+            parts = await _load_parts(conn, [r["id"] for r in rows if r["kind"] == "deliver"])
+            submits = await _load_submits(conn, {r["message_id"] for r in rows} - {None})
+        return [
+            AddResult(
+                item_from_row(row, parts.get(row["id"], ()), submits.get(row["message_id"])),
+                created=row["attempts"] == 1,
+            )
+            for row in rows
+        ]
+
+    async def mark_handled(self, item: int | StoredItem) -> bool:
+        """Mark an item handled (committed before returning); releases its claim.
+
+        Returns False when it was already handled or does not exist.
+        """
+        self._check_open()
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(
+                "UPDATE items SET handled_at = now(), claimed_until = NULL "
+                "WHERE id = %s AND handled_at IS NULL",
+                (item_id_of(item),),
+            )
+            return cur.rowcount > 0
+
+    async def record_submit(self, request: SubmitRequest, result: SubmitOutcome) -> None:
+        """Record a submit so reports for its MessageID correlate with it.
+
+        Matches the client's ``on_result`` hook: ``MM7Client(..., on_result=store.record_submit)``;
+        several senders may record into one database. Recording a MessageID again replaces it.
+        """
+        self._check_open()
+        values = submit_values(request, result, utc_now())
+        if values is None:
+            return
+        columns = list(values)
+        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c != "message_id")
+        async with self._pool.connection() as conn:
+            await conn.execute(
+                f"INSERT INTO submits ({', '.join(columns)}) "
+                f"VALUES ({', '.join(['%s'] * len(columns))}) "
+                f"ON CONFLICT (message_id) DO UPDATE SET {updates}",
+                [values[c] for c in columns],
+            )
+
+    async def claim(
+        self, consumer: str, *, kind: ItemKind | None = None, limit: int = 10, lease: float = 60.0
+    ) -> list[StoredItem]:
+        """Claim up to ``limit`` pending items nobody holds, for ``lease`` seconds, oldest first.
+
+        ``FOR UPDATE SKIP LOCKED``: consumers claiming at the same time get different items.
+        A claim ends when the item is marked handled or when its lease (database clock) ends.
+        """
+        self._check_open()
+        kind_clause = "AND kind = %(kind)s" if kind is not None else ""
+        sql = (
+            "UPDATE items SET claimed_by = %(consumer)s, "
+            "claimed_until = now() + make_interval(secs => %(lease)s) "
+            "WHERE id IN (SELECT id FROM items WHERE handled_at IS NULL "
+            f"AND (claimed_until IS NULL OR claimed_until < now()) {kind_clause} "
+            "ORDER BY id LIMIT %(limit)s FOR UPDATE SKIP LOCKED) "
+            f"RETURNING {_RETURNING_ITEMS}"
+        )
+        params = {"consumer": consumer, "lease": lease, "limit": limit, "kind": kind}
+        async with self._pool.connection() as conn:
+            rows = await (await conn.execute(sql, params)).fetchall()
+            return await _items_from_rows(conn, sorted(rows, key=lambda r: int(r[0])))
+
+    # -- reading -------------------------------------------------------------------------------
+
+    async def get(self, item_id: int) -> StoredItem | None:
+        """One item by id, handled or not."""
+        found = await self._select("WHERE id = %s", (item_id,))
+        return found[0] if found else None
+
+    async def pending(
+        self, *, kind: ItemKind | None = None, limit: int | None = None
+    ) -> list[StoredItem]:
+        """Items not yet handled, oldest first."""
+        return await self.items(kind=kind, handled=False, limit=limit)
+
+    async def items(
+        self,
+        *,
+        kind: ItemKind | None = None,
+        message_id: str | None = None,
+        handled: bool | None = None,
+        limit: int | None = None,
+        exclude: Sequence[int] = (),
+    ) -> list[StoredItem]:
+        """Stored items, oldest first, filtered by kind, MessageID and handled state."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        if kind is not None:
+            clauses.append("kind = %s")
+            params.append(kind)
+        if message_id is not None:
+            clauses.append("message_id = %s")
+            params.append(message_id)
+        if handled is not None:
+            clauses.append("handled_at IS NOT NULL" if handled else "handled_at IS NULL")
+        if exclude:
+            clauses.append("NOT (id = ANY(%s))")
+            params.append(list(exclude))
+        where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+        return await self._select(where, params, limit)
+
+    async def find_submit(self, message_id: str) -> SubmitRecord | None:
+        """The submit recorded for ``message_id``, if any."""
+        self._check_open()
+        async with self._pool.connection() as conn:
+            return (await _load_submits(conn, [message_id])).get(message_id)
+
+    async def iter_pending(
+        self,
+        *,
+        kind: ItemKind | None = None,
+        poll_interval: float = 1.0,
+        stop_when_empty: bool = False,
+        claim: bool = False,
+        lease: float = 60.0,
+        consumer: str | None = None,
+    ) -> AsyncIterator[StoredItem]:
+        """Yield every pending item once, oldest first, then each new one as it is stored.
+
+        Same contract as :meth:`SqliteStore.iter_pending
+        <mm7client.receiver.stores.sqlite.SqliteStore.iter_pending>`. Other receivers' items
+        are seen within ``poll_interval`` seconds, this store's own at once. Without
+        ``claim`` an item committed late with a lower id is still yielded (the iterator
+        remembers what it yielded, not the highest id).
+        """
+        loop = asyncio.get_running_loop()
+        name = consumer or default_consumer_name()
+        yielded: set[int] = set()
+        while not self._closed:
+            wake: asyncio.Future[None] = loop.create_future()
+            self._waiters.add(wake)
+            try:
+                if claim:
+                    batch = await self.claim(name, kind=kind, lease=lease)
+                else:
+                    batch = await self.items(
+                        kind=kind, handled=False, limit=100, exclude=sorted(yielded)
+                    )
+                if not batch:
+                    if stop_when_empty:
+                        return
+                    if yielded:  # forget what was handled since
+                        yielded = await self._still_pending(yielded)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(asyncio.shield(wake), poll_interval)
+                    continue
+            finally:
+                self._waiters.discard(wake)
+            for item in batch:
+                yielded.add(item.id)
+                yield item
+
+    async def _still_pending(self, ids: set[int]) -> set[int]:
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(
+                "SELECT id FROM items WHERE id = ANY(%s) AND handled_at IS NULL", (list(ids),)
+            )
+            return {int(row[0]) for row in await cur.fetchall()}
+
+    async def _select(
+        self, where: str, params: Sequence[Any], limit: int | None = None
+    ) -> list[StoredItem]:
+        self._check_open()
+        sql = f"{_SELECT_ITEMS} {where} ORDER BY id"
+        args = list(params)
+        if limit is not None:
+            sql += " LIMIT %s"
+            args.append(limit)
+        async with self._pool.connection() as conn:
+            rows = await (await conn.execute(sql, args)).fetchall()
+            return await _items_from_rows(conn, rows)
+
+
+async def _items_from_rows(
+    conn: psycopg.AsyncConnection[Any], rows: Iterable[Sequence[Any]]
+) -> list[StoredItem]:
+    values = [dict(zip(ITEM_COLUMNS, row, strict=True)) for row in rows]
+    parts = await _load_parts(conn, [v["id"] for v in values if v["kind"] == "deliver"])
+    submits = await _load_submits(conn, {v["message_id"] for v in values} - {None})
+    return [item_from_row(v, parts.get(v["id"], ()), submits.get(v["message_id"])) for v in values]
+
+
+async def _load_submits(
+    conn: psycopg.AsyncConnection[Any], message_ids: Iterable[str]
+) -> dict[str, SubmitRecord]:
+    wanted = list(message_ids)
+    if not wanted:
+        return {}
+    cur = await conn.execute(
+        f"{_SELECT_SUBMITS} WHERE message_id = ANY(%s)",
+        (wanted,),
+    )
+    rows = await cur.fetchall()
+    records = [submit_from_row(dict(zip(SUBMIT_COLUMNS, row, strict=True))) for row in rows]
+    return {record.message_id: record for record in records}
+
+
+async def _load_parts(
+    conn: psycopg.AsyncConnection[Any], item_ids: list[int]
+) -> dict[int, tuple[Part, ...]]:
+    if not item_ids:
+        return {}
+    cur = await conn.execute(
+        "SELECT item_id, content_type, filename, content_id, charset, headers, text, data "
+        "FROM parts WHERE item_id = ANY(%s) ORDER BY item_id, idx",
+        (item_ids,),
+    )
+    found: dict[int, list[Part]] = {}
+    async for item_id, ctype, filename, cid, charset, headers, text, data in cur:
+        found.setdefault(item_id, []).append(
+            Part(
+                ctype,
+                data=bytes(data),
+                text=text,
+                filename=filename,
+                content_id=cid,
+                charset=charset,
+                headers=headers,
+            )
+        )
+    return {item_id: tuple(parts) for item_id, parts in found.items()}

@@ -1,0 +1,205 @@
+"""The store contract, on sqlite and on a real PostgreSQL: the same tests against both stores.
+
+Results are read back with the user's own SQL from the platform's columns; duplicates are
+recognised by the database's unique key; claims keep two consumers off the same item and end
+with their lease; a store at another schema version names ``mm7 db upgrade``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+import pytest_asyncio
+
+from mm7client.codes import NormalizedResult, normalize_submit_status
+from mm7client.model import Address, DeliverRequest, DeliveryReportRequest, Part, SubmitRequest
+from mm7client.receiver import (
+    SCHEMA_VERSION,
+    ReceiverStore,
+    StoreVersionError,
+    open_store,
+    upgrade_store,
+)
+from mm7client.receiver.stores.postgresql import PostgresStore
+
+Store = Any  # SqliteStore | PostgresStore: both have the same methods
+
+
+def report(
+    message_id: str = "MSG-1",
+    recipient: str = "01088880001",
+    mm_status: str = "Retrieved",
+    status_text: str | None = "OK",
+    transaction_id: str | None = "tid-1",
+) -> DeliveryReportRequest:
+    return DeliveryReportRequest(
+        transaction_id=transaction_id,
+        message_id=message_id,
+        recipient=Address(recipient),
+        sender=Address("15881234"),
+        mm_status=mm_status,
+        status_text=status_text,
+    )
+
+
+@dataclass(frozen=True)
+class FakeSubmitResult:
+    message_id: str | None
+    transaction_id: str | None
+    normalized: NormalizedResult | None
+    attempts: int = 1
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return str(tmp_path / "store.sqlite")
+    url: str = request.getfixturevalue("postgres_schema_url")
+    return url
+
+
+@pytest_asyncio.fixture
+async def store(store_url: str) -> AsyncIterator[Store]:
+    await upgrade_store(store_url)
+    async with open_store(store_url) as opened:
+        yield opened
+
+
+def sql(store_url: str, query: str) -> list[tuple[Any, ...]]:
+    """The user's own SQL on the store's tables."""
+    if store_url.startswith("postgresql://"):
+        with psycopg.connect(store_url) as conn:
+            return conn.execute(query).fetchall()  # type: ignore[arg-type]
+    with sqlite3.connect(store_url) as conn:
+        return conn.execute(query).fetchall()
+
+
+@pytest.mark.asyncio
+async def test_results_are_columns_a_users_sql_reads(store: Store, store_url: str) -> None:
+    assert isinstance(store, ReceiverStore)
+    added = await store.add(report(mm_status="Retrieved", status_text="NOK"), raw_body=b"<x/>")
+    assert added.created and added.item.normalized is not None
+    assert added.item.normalized.spam_blocked
+    await store.add(report(message_id="MSG-2", mm_status="Expired", status_text=None))
+    rows = sql(
+        store_url,
+        "SELECT message_id, recipient, provider, msgType, resultType, originResult, "
+        "convertResult, resultMessage, category, attempts FROM items ORDER BY id",
+    )
+    assert rows == [
+        ("MSG-1", "01088880001", "LGT", 2, 2, "Retrieved", -100, "NOK", "failed", 1),
+        ("MSG-2", "01088880001", "LGT", 2, 2, "Expired", 3020, "NOK", "failed", 1),
+    ]
+
+
+@pytest.mark.asyncio
+async def test_a_duplicate_is_one_row_with_more_attempts(store: Store, store_url: str) -> None:
+    first = await store.add(report(transaction_id="tid-1"))
+    again = await store.add(report(transaction_id="tid-2"))
+    assert first.created and not again.created
+    assert again.item.id == first.item.id and again.item.duplicates == 1
+    assert again.item.transaction_id == "tid-1"
+    assert sql(store_url, "SELECT count(*), max(attempts) FROM items") == [(1, 2)]
+
+
+@pytest.mark.asyncio
+async def test_concurrent_duplicates_are_stored_once(store: Store) -> None:
+    results = await asyncio.gather(*(store.add(report(transaction_id=f"t{n}")) for n in range(20)))
+    assert sum(result.created for result in results) == 1
+    assert {result.item.id for result in results} == {results[0].item.id}
+    (item,) = await store.items()
+    assert item.attempts == 20
+
+
+@pytest.mark.asyncio
+async def test_reports_correlate_with_submits_in_columns(store: Store, store_url: str) -> None:
+    submitted = normalize_submit_status(1000, "Success")
+    early = (await store.add(report(message_id="MID-1"))).item
+    assert early.submit is None
+    request = SubmitRequest(to=["01088880001"], subject="hello", vas_id="VAS", transaction_id="t")
+    await store.record_submit(request, FakeSubmitResult("MID-1", "sub-tid", submitted, 3))
+    await store.record_submit(request, FakeSubmitResult(None, "failed", None))
+    late = (await store.add(report(message_id="MID-1", recipient="01099990000"))).item
+    for item in (await store.get(early.id), late):
+        assert item is not None and item.submit is not None
+        assert item.submit.transaction_id == "sub-tid"
+        assert item.submit.normalized == submitted
+        assert item.submit.attempts == 3
+    assert sql(
+        store_url,
+        "SELECT message_id, vas_id, resultType, originResult, convertResult, attempts FROM submits",
+    ) == [("MID-1", "VAS", 1, "1000", submitted.convert_result, 3)]
+
+
+@pytest.mark.asyncio
+async def test_mo_parts_round_trip(store: Store) -> None:
+    jpeg = b"\xff\xd8\xff\xe0" + bytes(range(256))
+    stamp = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+    message = DeliverRequest(
+        transaction_id="t1",
+        sender=Address("01011112222"),
+        to=[Address("15881234")],
+        subject="사진",
+        timestamp=stamp,
+        content=[
+            Part("text/plain", data="안녕".encode("euc-kr"), text="안녕", charset="euc-kr"),
+            Part("image/jpeg", data=jpeg, filename="a.jpg", content_id="img1"),
+        ],
+    )
+    assert (await store.add(message)).created
+    assert not (await store.add(message)).created
+    (item,) = await store.pending(kind="deliver")
+    assert item.subject == "사진" and item.timestamp == stamp and item.normalized is None
+    assert [(p.content_type, p.data) for p in item.parts] == [
+        ("text/plain", "안녕".encode("euc-kr")),
+        ("image/jpeg", jpeg),
+    ]
+
+
+@pytest.mark.asyncio
+async def test_claims_split_items_between_consumers_and_end_with_the_lease(store: Store) -> None:
+    for n in range(6):
+        await store.add(report(message_id=f"M{n}"))
+    first = await store.claim("consumer-a", limit=4, lease=0.5)
+    second = await store.claim("consumer-b", limit=4, lease=30.0)
+    assert [i.message_id for i in first] == ["M0", "M1", "M2", "M3"]
+    assert [i.message_id for i in second] == ["M4", "M5"]
+    assert await store.claim("consumer-b", limit=4) == []
+    assert await store.mark_handled(first[0])
+    await asyncio.sleep(0.7)  # consumer-a "died": its lease ends, its unhandled items come back
+    again = await store.claim("consumer-c", limit=10)
+    assert [i.message_id for i in again] == ["M1", "M2", "M3"]
+
+
+@pytest.mark.asyncio
+async def test_iter_pending_with_claims_yields_each_item_once(store: Store) -> None:
+    for n in range(5):
+        await store.add(report(message_id=f"M{n}"))
+    seen: list[str | None] = []
+    async for item in store.iter_pending(claim=True, stop_when_empty=True):
+        seen.append(item.message_id)
+        if item.message_id != "M2":
+            await store.mark_handled(item)
+    assert seen == ["M0", "M1", "M2", "M3", "M4"]
+    assert [i.message_id for i in await store.pending()] == ["M2"]  # claimed, not handled
+
+
+@pytest.mark.asyncio
+async def test_an_empty_postgres_database_names_the_upgrade_command(
+    postgres_schema_url: str,
+) -> None:
+    with pytest.raises(StoreVersionError, match="run `mm7 db upgrade --store postgresql://"):
+        async with PostgresStore(postgres_schema_url):
+            pass
+    assert await upgrade_store(postgres_schema_url) == (0, SCHEMA_VERSION)
+    assert await upgrade_store(postgres_schema_url) == (SCHEMA_VERSION, SCHEMA_VERSION)
+    async with PostgresStore(postgres_schema_url) as store:
+        assert await store.pending() == []

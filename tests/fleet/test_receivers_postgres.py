@@ -1,0 +1,204 @@
+"""Several receivers and consumers on one PostgreSQL database (real server, real processes).
+
+* Two ``mm7 receive`` processes share one database; the carrier posts each report to either at
+  random, with duplicates, and one receiver is SIGKILLed mid-stream: every acknowledged report
+  is already stored, and at the end every report is stored exactly once.
+* The PostgreSQL server is restarted (crash, ``immediate``) mid-stream: no report acknowledged
+  without being stored, and the receivers recover without restart.
+* Two consumer processes drain one store with claims: every item handled exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+import pytest_asyncio
+from carrier import Carrier, delivery_report
+from services import PostgresServer, free_port, with_search_path
+
+from mm7client.receiver import ReceiverServer, upgrade_store
+from mm7client.receiver.stores.postgresql import PostgresStore
+
+REPORTS = 300
+CONSUMER = Path(__file__).with_name("consumer_process.py")
+
+
+def stored(url: str) -> dict[str, int]:
+    """MessageID -> rows stored for it (the unique key makes more than 1 impossible)."""
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("SELECT message_id, count(*) FROM items GROUP BY message_id").fetchall()
+    return {message_id: count for message_id, count in rows}
+
+
+class ReceiverProcess:
+    """``mm7 receive --store URL`` in a child process on a fixed port."""
+
+    def __init__(self, store: str, log: Path) -> None:
+        self.port = free_port()
+        self.store = store
+        self.log = log
+        self.process: asyncio.subprocess.Process | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    async def start(self) -> None:
+        with self.log.open("ab") as log:
+            self.process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "mm7client.cli.receive",
+                "--port",
+                str(self.port),
+                "--store",
+                self.store,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=log,
+            )
+        assert self.process.stdout is not None
+        line = await asyncio.wait_for(self.process.stdout.readline(), 20.0)
+        assert line.decode().strip() == self.url, self.log.read_text()
+
+    async def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        await asyncio.wait_for(self.process.wait(), 10.0)
+
+    async def stop(self) -> int | None:
+        if self.process is None or self.process.returncode is not None:
+            return None
+        self.process.send_signal(signal.SIGTERM)
+        return await asyncio.wait_for(self.process.wait(), 15.0)
+
+
+@pytest_asyncio.fixture
+async def store_url(postgres_schema_url: str) -> str:
+    await upgrade_store(postgres_schema_url)
+    return postgres_schema_url
+
+
+@pytest.mark.asyncio
+async def test_two_receivers_one_killed_every_report_stored_exactly_once(
+    store_url: str, tmp_path: Path
+) -> None:
+    first = ReceiverProcess(store_url, tmp_path / "first.log")
+    second = ReceiverProcess(store_url, tmp_path / "second.log")
+    await asyncio.gather(first.start(), second.start())
+    carrier = Carrier([first.url, second.url])
+    sending = asyncio.create_task(carrier.run(range(REPORTS)))
+    try:
+        while len(carrier.acknowledged) < REPORTS // 3:
+            assert not sending.done(), sending
+            await asyncio.sleep(0.01)
+        await first.kill()
+        acknowledged_at_kill = set(carrier.acknowledged)
+        assert len(acknowledged_at_kill) < REPORTS  # mid-stream
+        on_disk = stored(store_url)
+        assert acknowledged_at_kill <= set(on_disk)  # acknowledged means committed
+        await asyncio.sleep(0.3)  # the carrier meets a dead receiver and retries elsewhere
+        await first.start()  # same port, same database
+        await asyncio.wait_for(sending, 90.0)
+    finally:
+        sending.cancel()
+        codes = await asyncio.gather(first.stop(), second.stop())
+    assert codes == [0, 0]
+
+    final = stored(store_url)
+    assert set(final) == {delivery_report(n).message_id for n in range(REPORTS)}
+    assert set(final.values()) == {1}
+    assert carrier.acknowledged == set(final)
+    assert carrier.duplicates_acknowledged > 0 and carrier.refused > 0
+    with psycopg.connect(store_url) as conn:
+        arrivals = conn.execute("SELECT sum(attempts) FROM items").fetchone()
+    assert arrivals is not None and arrivals[0] >= REPORTS + carrier.duplicates_acknowledged
+    for log in (first.log, second.log):
+        assert "Traceback" not in log.read_text()
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[PostgresServer]:
+    """A throwaway server this test may restart (not the session's)."""
+    server = PostgresServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest_asyncio.fixture
+async def receivers_on(own_postgres: PostgresServer) -> AsyncIterator[list[ReceiverServer]]:
+    url = with_search_path(own_postgres.url, "public")
+    await upgrade_store(url)
+    async with (
+        PostgresStore(url, acquire_timeout=1.0, connect_timeout=1.0) as a,
+        PostgresStore(url, acquire_timeout=1.0, connect_timeout=1.0) as b,
+        ReceiverServer(a) as first,
+        ReceiverServer(b) as second,
+    ):
+        yield [first, second]
+
+
+@pytest.mark.asyncio
+async def test_postgres_restarted_mid_stream_nothing_acknowledged_unstored(
+    own_postgres: PostgresServer, receivers_on: list[ReceiverServer]
+) -> None:
+    carrier = Carrier([rx.url for rx in receivers_on], duplicate_share=0.1)
+    sending = asyncio.create_task(carrier.run(range(REPORTS)))
+    try:
+        while len(carrier.acknowledged) < REPORTS // 3:
+            assert not sending.done(), sending
+            await asyncio.sleep(0.01)
+        await asyncio.to_thread(own_postgres.stop, "immediate")  # a crash of the server
+        acknowledged_before = set(carrier.acknowledged)
+        await asyncio.sleep(1.0)  # reports keep coming: answered with a fault, not acknowledged
+        assert carrier.faults > 0
+        assert len(carrier.acknowledged - acknowledged_before) <= 16  # only those in flight
+        await asyncio.to_thread(own_postgres.start)
+        await asyncio.wait_for(sending, 90.0)  # the same receivers recover by themselves
+    finally:
+        sending.cancel()
+    final = stored(own_postgres.url)
+    assert acknowledged_before <= set(final)
+    assert set(final) == {delivery_report(n).message_id for n in range(REPORTS)}
+    assert set(final.values()) == {1}
+    assert carrier.acknowledged == set(final)
+
+
+@pytest.mark.asyncio
+async def test_two_consumer_processes_handle_every_item_exactly_once(
+    store_url: str, tmp_path: Path
+) -> None:
+    async with PostgresStore(store_url) as store:
+        await asyncio.gather(*(store.add(delivery_report(n)) for n in range(REPORTS)))
+    consumers = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            str(CONSUMER),
+            store_url,
+            name,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=(tmp_path / f"{name}.log").open("wb"),
+        )
+        for name in ("consumer-a", "consumer-b")
+    ]
+    outputs = await asyncio.wait_for(
+        asyncio.gather(*(consumer.communicate() for consumer in consumers)), 60.0
+    )
+    assert [consumer.returncode for consumer in consumers] == [0, 0]
+    handled = [[int(line) for line in stdout.decode().split()] for stdout, _ in outputs]
+    assert all(handled), handled  # both took part
+    every = handled[0] + handled[1]
+    assert len(every) == len(set(every)) == REPORTS  # each exactly once
+    with psycopg.connect(store_url) as conn:
+        row = conn.execute(
+            "SELECT count(*), count(DISTINCT claimed_by) FROM items WHERE handled_at IS NOT NULL"
+        ).fetchone()
+    assert row == (REPORTS, 2)

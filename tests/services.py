@@ -227,6 +227,23 @@ class PostgresServer:
         )
         _wait_for_port(self.port, 10.0, "postgres", self.log)
 
+    def cpu_seconds(self) -> float:
+        """CPU time the server has used so far: the postmaster and its backends, live or gone."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        postmaster = int((self.data / "postmaster.pid").read_text().split()[0])
+        total = 0.0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # gone meanwhile
+            pid = int(stat.parent.name)
+            if pid == postmaster:  # its own time and that of the backends it reaped
+                total += sum(int(f) for f in fields[11:15]) / ticks
+            elif int(fields[1]) == postmaster:
+                total += (int(fields[11]) + int(fields[12])) / ticks
+        return total
+
     def stop(self, mode: str = "fast") -> None:
         """Stop the server (``mode="immediate"`` is a crash: no shutdown checkpoint)."""
         if (self.data / "postmaster.pid").exists():

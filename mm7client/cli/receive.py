@@ -138,6 +138,9 @@ def run(args: argparse.Namespace) -> int:
     except (OSError, ValueError, RuntimeError) as exc:
         sys.stderr.write(f"mm7 receive: {exc}\n")
         return 2
+    except Exception as exc:  # the database driver's (psycopg is optional): unreachable, refused
+        sys.stderr.write(f"mm7 receive: cannot open the store: {type(exc).__name__}: {exc}\n")
+        return 2
 
 
 def main(argv: list[str] | None = None) -> int:

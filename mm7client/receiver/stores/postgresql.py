@@ -25,6 +25,7 @@ the store its own database or schema (``?options=-csearch_path%3Dmm7``).
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Iterable, Sequence
@@ -131,6 +132,74 @@ CREATE TABLE submits (
 """
 
 _RETURNING_ITEMS = ", ".join(ITEM_COLUMNS)
+
+#: The columns a new item is written with, and their types in the group's JSON document.
+_INSERT_TYPES: dict[str, str] = {
+    "kind": "text",
+    "dedup_key": "text",
+    "message_id": "text",
+    "transaction_id": "text",
+    "recipient": "text",
+    "recipients": "text[]",
+    "sender": "text",
+    "mm_status": "text",
+    "status_text": "text",
+    "subject": "text",
+    "linked_id": "text",
+    "timestamp": "timestamptz",
+    "provider": "text",
+    "msgType": "integer",
+    "resultType": "integer",
+    "originResult": "text",
+    "convertResult": "integer",
+    "resultMessage": "text",
+    "explanation": "text",
+    "category": "text",
+    "pause_seconds": "double precision",
+    "known": "boolean",
+    "matched_origin": "text",
+    "attempts": "integer",
+    "received_at": "timestamptz",
+    "last_seen_at": "timestamptz",
+    "content_type": "text",
+    "raw_body": "text",  # base64 in the document
+}
+#: One statement stores a group: insert (or count the duplicate) every row of the JSON
+#: document, in dedup_key order, and return each stored row with its correlated submit.
+_INSERT_GROUP = (
+    "WITH grp AS (SELECT * FROM jsonb_to_recordset(%s) AS g("
+    + ", ".join(f"{column} {kind}" for column, kind in _INSERT_TYPES.items())
+    + ")), stored AS ("
+    + f"INSERT INTO items ({', '.join(_INSERT_TYPES)}) SELECT "
+    + ", ".join(
+        "decode(raw_body, 'base64')" if column == "raw_body" else column for column in _INSERT_TYPES
+    )
+    + " FROM grp ORDER BY dedup_key "
+    "ON CONFLICT (dedup_key) DO UPDATE SET attempts = items.attempts + EXCLUDED.attempts, "
+    f"last_seen_at = EXCLUDED.last_seen_at RETURNING {_RETURNING_ITEMS}, dedup_key) "
+    "SELECT "
+    + ", ".join(f"stored.{column}" for column in ITEM_COLUMNS)
+    + ", "
+    + ", ".join(f"submits.{column}" for column in SUBMIT_COLUMNS)
+    + ", stored.dedup_key FROM stored LEFT JOIN submits ON submits.message_id = stored.message_id"
+)
+
+
+_JSON_KEYS = tuple((column, column.lower()) for column in _INSERT_TYPES)
+_JSON_TIMES = tuple(column for column, kind in _INSERT_TYPES.items() if kind == "timestamptz")
+
+
+def _json_row(values: dict[str, Any]) -> dict[str, Any]:
+    """A new item's values as the group's JSON document carries them (keys in lower case)."""
+    row = {key: values[column] for column, key in _JSON_KEYS}
+    for column in _JSON_TIMES:
+        if row[column] is not None:
+            row[column] = row[column].isoformat()
+    if row["raw_body"] is not None:
+        row["raw_body"] = base64.b64encode(row["raw_body"]).decode("ascii")
+    return row
+
+
 _SELECT_ITEMS = f"SELECT {_RETURNING_ITEMS} FROM items"
 _SELECT_SUBMITS = f"SELECT {', '.join(SUBMIT_COLUMNS)} FROM submits"
 #: Lock taken by every schema change, so that two ``mm7 db upgrade`` runs do not interleave.
@@ -201,7 +270,8 @@ class PostgresStore:
         keep_raw: also store the raw HTTP body of each item.
         code_table: the table used to normalize delivery reports (default: the shipped one).
         pool_size: most connections this store opens.
-        writers: writer tasks committing groups of reports concurrently.
+        writers: writer tasks, each committing one group at a time (one writer makes the
+            largest groups: every report arriving during a commit joins the next group).
         batch_max: most reports in one transaction.
         acquire_timeout: seconds a call waits for a connection before failing.
         connect_timeout: seconds one connection attempt may take.
@@ -214,7 +284,7 @@ class PostgresStore:
         keep_raw: bool = True,
         code_table: CodeTable | None = None,
         pool_size: int = 8,
-        writers: int = 2,
+        writers: int = 1,
         batch_max: int = 200,
         acquire_timeout: float = 5.0,
         connect_timeout: float = 5.0,
@@ -232,7 +302,6 @@ class PostgresStore:
             max_size=pool_size,
             open=False,
             kwargs={"autocommit": True, "connect_timeout": max(1, round(connect_timeout))},
-            check=AsyncConnectionPool.check_connection,
             timeout=acquire_timeout,
             reconnect_timeout=365 * 24 * 3600.0,  # never give up: the database comes back
             name="mm7-store",
@@ -351,33 +420,61 @@ class PostgresStore:
                     pending.future.set_result(result)
 
     async def _write_group(self, group: list[_Pending]) -> list[AddResult]:
-        columns = list(group[0].values)
-        insert = (
-            f"INSERT INTO items ({', '.join(columns)}) "
-            f"VALUES ({', '.join(['%s'] * len(columns))}) "
-            "ON CONFLICT (dedup_key) DO UPDATE SET attempts = items.attempts + 1, "
-            "last_seen_at = EXCLUDED.last_seen_at "
-            f"RETURNING {_RETURNING_ITEMS}"
-        )
-        # one lock order for every transaction: no deadlock between receivers
-        order = sorted(range(len(group)), key=lambda n: group[n].values["dedup_key"])
-        rows: list[dict[str, Any]] = [{} for _ in group]
-        async with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
-            await cur.executemany(
-                insert, [[group[n].values[c] for c in columns] for n in order], returning=True
-            )
-            for n in order:
-                row = await cur.fetchone()
-                assert row is not None
-                rows[n] = dict(zip(ITEM_COLUMNS, row, strict=True))
-                cur.nextset()
-            new_parts = [
-                (rows[n]["id"], index, part)
-                for n, pending in enumerate(group)
-                if rows[n]["attempts"] == 1 and isinstance(pending.message, DeliverRequest)
-                for index, part in enumerate(pending.message.content)
-            ]
-            if new_parts:
+        """Store one group in one statement (one round trip, one commit) and read it back.
+
+        The group travels as one JSON document; duplicates inside it become one row whose
+        ``attempts`` counts them. A row comes back with ``attempts`` equal to its count in the
+        group only when this statement inserted it.
+        """
+        by_key: dict[str, list[int]] = {}
+        for n, pending in enumerate(group):
+            by_key.setdefault(pending.values["dedup_key"], []).append(n)
+        batch = []
+        for key in sorted(by_key):  # one lock order in every transaction: no deadlocks
+            values = dict(group[by_key[key][0]].values, attempts=len(by_key[key]))
+            batch.append(_json_row(values))
+        document = Jsonb(batch)
+        with_parts = any(isinstance(p.message, DeliverRequest) for p in group)
+        async with self._pool.connection() as conn:
+            # an MO message's parts are written by a second statement: one transaction for both
+            atomic = conn.transaction() if with_parts else contextlib.nullcontext()
+            async with atomic:
+                rows = await (await conn.execute(_INSERT_GROUP, (document,))).fetchall()
+                found = {row[-1]: row for row in rows}
+                items = {
+                    key: dict(zip(ITEM_COLUMNS, found[key][: len(ITEM_COLUMNS)], strict=True))
+                    for key in by_key
+                }
+                parts: dict[int, tuple[Part, ...]] = {}
+                if with_parts:
+                    parts = await self._store_parts(conn, group, by_key, items)
+        results: list[AddResult | None] = [None] * len(group)
+        for key, numbers in by_key.items():
+            row = found[key]
+            submit_values = dict(zip(SUBMIT_COLUMNS, row[len(ITEM_COLUMNS) : -1], strict=True))
+            submit = submit_from_row(submit_values) if submit_values["message_id"] else None
+            item = item_from_row(items[key], parts.get(items[key]["id"], ()), submit)
+            inserted = items[key]["attempts"] == len(numbers)
+            for position, n in enumerate(numbers):
+                results[n] = AddResult(item, created=inserted and position == 0)
+        return [result for result in results if result is not None]
+
+    @staticmethod
+    async def _store_parts(
+        conn: psycopg.AsyncConnection[Any],
+        group: list[_Pending],
+        by_key: dict[str, list[int]],
+        items: dict[str, dict[str, Any]],
+    ) -> dict[int, tuple[Part, ...]]:
+        """Store the parts of new MO messages (same transaction); every MO item's parts."""
+        new_parts = []
+        for key, numbers in by_key.items():
+            message = group[numbers[0]].message
+            row = items[key]
+            if isinstance(message, DeliverRequest) and row["attempts"] == len(numbers):
+                new_parts += [(row["id"], index, p) for index, p in enumerate(message.content)]
+        if new_parts:
+            async with conn.cursor() as cur:
                 await cur.executemany(
                     "INSERT INTO parts (item_id, idx, content_type, filename, content_id, "
                     "charset, headers, text, data) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
@@ -396,15 +493,7 @@ class PostgresStore:
                         for item_id, index, p in new_parts
                     ],
                 )
-            parts = await _load_parts(conn, [r["id"] for r in rows if r["kind"] == "deliver"])
-            submits = await _load_submits(conn, {r["message_id"] for r in rows} - {None})
-        return [
-            AddResult(
-                item_from_row(row, parts.get(row["id"], ()), submits.get(row["message_id"])),
-                created=row["attempts"] == 1,
-            )
-            for row in rows
-        ]
+        return await _load_parts(conn, [r["id"] for r in items.values() if r["kind"] == "deliver"])
 
     async def mark_handled(self, item: int | StoredItem) -> bool:
         """Mark an item handled (committed before returning); releases its claim.

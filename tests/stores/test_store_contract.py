@@ -203,3 +203,44 @@ async def test_an_empty_postgres_database_names_the_upgrade_command(
     assert await upgrade_store(postgres_schema_url) == (SCHEMA_VERSION, SCHEMA_VERSION)
     async with PostgresStore(postgres_schema_url) as store:
         assert await store.pending() == []
+
+
+@pytest.mark.asyncio
+async def test_iter_pending_yields_stored_then_new_items_once(store: Store) -> None:
+    await store.add(report(message_id="old"))
+    seen: list[str | None] = []
+
+    async def consume() -> None:
+        async for item in store.iter_pending(poll_interval=5.0):
+            seen.append(item.message_id)
+            if item.message_id != "new-1":  # left pending: not yielded again by this iterator
+                await store.mark_handled(item.id)
+            if len(seen) == 3:
+                return
+
+    consumer = asyncio.create_task(consume())
+    await asyncio.sleep(0.05)
+    await store.add(report(message_id="new-1"))
+    await store.add(report(message_id="new-2"))
+    await asyncio.wait_for(consumer, 5.0)  # woken by add, not by the 5 s poll
+    assert seen == ["old", "new-1", "new-2"]
+    assert [i.message_id for i in await store.pending()] == ["new-1"]
+
+
+@pytest.mark.asyncio
+async def test_a_report_postgres_refuses_fails_alone_not_its_group(
+    postgres_schema_url: str,
+) -> None:
+    await upgrade_store(postgres_schema_url)
+    async with PostgresStore(postgres_schema_url) as store:
+        reports = [report(message_id=f"M{n}") for n in range(5)]
+        reports[2] = report(message_id="M2", status_text="bad\x00text")  # PostgreSQL has no NUL
+        results = await asyncio.gather(*(store.add(r) for r in reports), return_exceptions=True)
+        assert isinstance(results[2], ConnectionError)
+        assert [r.item.message_id for r in results if not isinstance(r, BaseException)] == [
+            "M0",
+            "M1",
+            "M3",
+            "M4",
+        ]
+        assert len(await store.pending()) == 4

@@ -401,23 +401,31 @@ class PostgresStore:
             if not group:
                 continue
             try:
-                results = await self._write_group(group)
+                await self._write(group)
             except asyncio.CancelledError:
                 for pending in group:
                     if not pending.future.done():
                         pending.future.set_exception(RuntimeError("store closed during commit"))
                 raise
-            except Exception as exc:
-                log.warning("could not store %d item(s): %s", len(group), exc)
+
+    async def _write(self, group: list[_Pending]) -> None:
+        """Write a group and settle its futures; a failed group is retried item by item when
+        the database refused its data (one bad report does not fail the others)."""
+        try:
+            results = await self._write_group(group)
+        except Exception as exc:
+            if len(group) > 1 and not isinstance(exc, psycopg.OperationalError):
                 for pending in group:
-                    if not pending.future.done():
-                        pending.future.set_exception(
-                            ConnectionError(f"{self!r}: not stored: {exc}")
-                        )
-                continue
-            for pending, result in zip(group, results, strict=True):
+                    await self._write([pending])
+                return
+            log.warning("could not store %d item(s): %s", len(group), exc)
+            for pending in group:
                 if not pending.future.done():
-                    pending.future.set_result(result)
+                    pending.future.set_exception(ConnectionError(f"{self!r}: not stored: {exc}"))
+            return
+        for pending, result in zip(group, results, strict=True):
+            if not pending.future.done():
+                pending.future.set_result(result)
 
     async def _write_group(self, group: list[_Pending]) -> list[AddResult]:
         """Store one group in one statement (one round trip, one commit) and read it back.

@@ -5,7 +5,8 @@
   is already stored, and at the end every report is stored exactly once.
 * The PostgreSQL server is restarted (crash, ``immediate``) mid-stream: no report acknowledged
   without being stored, and the receivers recover without restart.
-* Two consumer processes drain one store with claims: every item handled exactly once.
+* Two consumer processes drain one store with claims: every item handled exactly once; a
+  consumer SIGKILLed mid-drain releases its claims when their lease ends.
 """
 
 from __future__ import annotations
@@ -202,3 +203,47 @@ async def test_two_consumer_processes_handle_every_item_exactly_once(
             "SELECT count(*), count(DISTINCT claimed_by) FROM items WHERE handled_at IS NOT NULL"
         ).fetchone()
     assert row == (REPORTS, 2)
+
+
+@pytest.mark.asyncio
+async def test_a_killed_consumer_releases_its_claims_when_the_lease_ends(
+    store_url: str, tmp_path: Path
+) -> None:
+    async with PostgresStore(store_url) as store:
+        await asyncio.gather(*(store.add(delivery_report(n)) for n in range(40)))
+
+    async def consumer(name: str, lease: str, work: str) -> asyncio.subprocess.Process:
+        return await asyncio.create_subprocess_exec(
+            sys.executable,
+            str(CONSUMER),
+            store_url,
+            name,
+            lease,
+            work,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=(tmp_path / f"{name}.log").open("wb"),
+        )
+
+    doomed = await consumer("doomed", "1.0", "0.05")  # claims 10 at a time, 50 ms each
+    assert doomed.stdout is not None
+    handled_by_doomed = [int(await asyncio.wait_for(doomed.stdout.readline(), 20.0))]
+    doomed.send_signal(signal.SIGKILL)
+    rest, _ = await doomed.communicate()
+    handled_by_doomed += [int(line) for line in rest.split()]
+    with psycopg.connect(store_url) as conn:
+        held = conn.execute(
+            "SELECT count(*) FROM items WHERE handled_at IS NULL AND claimed_by = 'doomed' "
+            "AND claimed_until > now()"
+        ).fetchone()
+    assert held is not None and held[0] > 0  # the dead consumer still holds unhandled items
+
+    await asyncio.sleep(1.2)  # its lease ends
+    survivor = await consumer("survivor", "30", "0")
+    out, _ = await asyncio.wait_for(survivor.communicate(), 30.0)
+    assert survivor.returncode == 0
+    handled_by_survivor = [int(line) for line in out.split()]
+    assert not set(handled_by_doomed) & set(handled_by_survivor)
+    assert sorted(handled_by_doomed + handled_by_survivor) == sorted(
+        {*handled_by_doomed, *handled_by_survivor}
+    )
+    assert len(handled_by_doomed) + len(handled_by_survivor) == 40

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -244,3 +246,15 @@ async def test_a_report_postgres_refuses_fails_alone_not_its_group(
             "M4",
         ]
         assert len(await store.pending()) == 4
+
+
+def test_the_sqlite_store_needs_no_database_driver() -> None:
+    code = (
+        "import sys, mm7client.receiver, mm7client.cli.receive, mm7client.cli.db\n"
+        "mm7client.receiver.open_store(':memory:')\n"
+        "print(','.join(m for m in ('psycopg', 'psycopg_pool', 'redis') if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert out.stdout.strip() == ""

@@ -105,3 +105,12 @@ async def test_an_old_store_is_refused_then_upgraded_without_loss(
             ("MID-4", "Rejected", rejected_convert, "NOK", 1),
             ("MID-9", "Retrieved", -100, "NOK", 1),
         ]
+
+
+def test_mm7_receive_on_an_old_store_names_the_upgrade_command(
+    v1_store: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert mm7(["receive", "--port", "0", "--store", str(v1_store)]) == 2
+    error = capsys.readouterr().err
+    assert f"has schema version 1; this mm7client needs version {SCHEMA_VERSION}" in error
+    assert f"run `mm7 db upgrade --store {v1_store}`" in error

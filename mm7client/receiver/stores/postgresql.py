@@ -580,7 +580,6 @@ class PostgresStore:
         message_id: str | None = None,
         handled: bool | None = None,
         limit: int | None = None,
-        exclude: Sequence[int] = (),
     ) -> list[StoredItem]:
         """Stored items, oldest first, filtered by kind, MessageID and handled state."""
         clauses: list[str] = []
@@ -593,9 +592,6 @@ class PostgresStore:
             params.append(message_id)
         if handled is not None:
             clauses.append("handled_at IS NOT NULL" if handled else "handled_at IS NULL")
-        if exclude:
-            clauses.append("NOT (id = ANY(%s))")
-            params.append(list(exclude))
         where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
         return await self._select(where, params, limit)
 
@@ -633,9 +629,12 @@ class PostgresStore:
                 if claim:
                     batch = await self.claim(name, kind=kind, lease=lease)
                 else:
-                    batch = await self.items(
-                        kind=kind, handled=False, limit=100, exclude=sorted(yielded)
-                    )
+                    where = "WHERE handled_at IS NULL AND NOT (id = ANY(%s))"
+                    params: list[Any] = [sorted(yielded)]
+                    if kind is not None:
+                        where += " AND kind = %s"
+                        params.append(kind)
+                    batch = await self._select(where, params, 100)
                 if not batch:
                     if stop_when_empty:
                         return

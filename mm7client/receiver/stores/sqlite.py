@@ -185,9 +185,9 @@ def _results_from_json(text: str | None) -> tuple[Any, ...]:
 def _upgrade_1_to_2(conn: sqlite3.Connection) -> None:
     """Results from the JSON blob into the platform's columns; attempts; consumer claims."""
     result_ddl = [line.strip().rstrip(",") for line in _RESULT_DDL.strip().splitlines()]
-    for ddl in [*result_ddl, "attempts INTEGER NOT NULL DEFAULT 1", "claimed_by TEXT"]:
+    item_ddl = ["attempts INTEGER NOT NULL DEFAULT 1", "claimed_by TEXT", "claimed_until TEXT"]
+    for ddl in [*result_ddl, *item_ddl]:
         conn.execute(f"ALTER TABLE items ADD COLUMN {ddl}")
-    conn.execute("ALTER TABLE items ADD COLUMN claimed_until TEXT")
     for ddl in [*result_ddl, "status_text TEXT", "attempts INTEGER"]:
         conn.execute(f"ALTER TABLE submits ADD COLUMN {ddl}")
     assignments = ", ".join(f"{column} = ?" for column, _ in RESULT_COLUMNS)

@@ -202,6 +202,8 @@ def _json_row(values: dict[str, Any]) -> dict[str, Any]:
 
 _SELECT_ITEMS = f"SELECT {_RETURNING_ITEMS} FROM items"
 _SELECT_SUBMITS = f"SELECT {', '.join(SUBMIT_COLUMNS)} FROM submits"
+#: Seconds the pool keeps retrying to open a connection before leaving it to the next call.
+_RECONNECT_WINDOW = 8.0
 #: Lock taken by every schema change, so that two ``mm7 db upgrade`` runs do not interleave.
 _UPGRADE_LOCK = 0x6D6D37  # "mm7"
 
@@ -303,7 +305,9 @@ class PostgresStore:
             open=False,
             kwargs={"autocommit": True, "connect_timeout": max(1, round(connect_timeout))},
             timeout=acquire_timeout,
-            reconnect_timeout=365 * 24 * 3600.0,  # never give up: the database comes back
+            # attempts back off 1, 2, 4 s, then stop; the next call starts them again, so a
+            # long outage does not leave minutes between attempts once the database is back
+            reconnect_timeout=_RECONNECT_WINDOW,
             name="mm7-store",
         )
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
@@ -311,6 +315,7 @@ class PostgresStore:
         self._waiters: set[asyncio.Future[None]] = set()
         self._opened = False
         self._closed = False
+        self._failed_groups = 0
 
     def __repr__(self) -> str:
         return f"PostgresStore({redacted_url(self.url)!r})"
@@ -418,11 +423,19 @@ class PostgresStore:
                 for pending in group:
                     await self._write([pending])
                 return
-            log.warning("could not store %d item(s): %s", len(group), exc)
+            if not isinstance(exc, psycopg.OperationalError):
+                log.warning("%r refused a report: %s", self, exc)
+            else:
+                if self._failed_groups == 0:  # one line per change of state, not per report
+                    log.warning("%r cannot store (faults answered until it can): %s", self, exc)
+                self._failed_groups += 1
             for pending in group:
                 if not pending.future.done():
                     pending.future.set_exception(ConnectionError(f"{self!r}: not stored: {exc}"))
             return
+        if self._failed_groups:
+            log.warning("%r stores again, after %d failed groups", self, self._failed_groups)
+            self._failed_groups = 0
         for pending, result in zip(group, results, strict=True):
             if not pending.future.done():
                 pending.future.set_result(result)

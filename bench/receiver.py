@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import sqlite3
 import statistics
 import sys
@@ -31,8 +32,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-
-import aiohttp
+from urllib.parse import urlsplit
 
 from mm7client import encode
 from mm7client.model import Address, DeliveryReportRequest
@@ -97,31 +97,45 @@ async def start_receivers(store: str, count: int) -> list[tuple[asyncio.subproce
     return started
 
 
+_ACKNOWLEDGED = re.compile(rb"StatusCode>\s*1000\s*<")
+_CONTENT_LENGTH = re.compile(rb"(?i)\r\ncontent-length:\s*(\d+)")
+
+
 async def load(
     urls: list[str], prepared: list[tuple[bytes, str]], concurrency: int, seconds: float
 ) -> int:
-    """Post until every report is acknowledged or ``seconds`` pass; the acknowledged count."""
+    """Post until every report is acknowledged or ``seconds`` pass; the acknowledged count.
+
+    A lean HTTP/1.1 client on keep-alive connections (one per concurrent request): the load
+    generator shares the machine's cores with the receivers and the database, so it should
+    spend as little CPU as it can (about a third of an aiohttp client's).
+    """
     acknowledged = 0
     next_index = 0
     deadline = time.perf_counter() + seconds
-    connector = aiohttp.TCPConnector(limit=concurrency)
-    async with aiohttp.ClientSession(
-        connector=connector, timeout=aiohttp.ClientTimeout(total=30)
-    ) as session:
 
-        async def worker(url: str) -> None:
-            nonlocal acknowledged, next_index
+    async def worker(url: str) -> None:
+        nonlocal acknowledged, next_index
+        target = urlsplit(url)
+        reader, writer = await asyncio.open_connection(target.hostname, target.port)
+        head = f"POST {target.path or '/'} HTTP/1.1\r\nHost: {target.netloc}\r\n".encode()
+        try:
             while next_index < len(prepared) and time.perf_counter() < deadline:
                 body, content_type = prepared[next_index]
                 next_index += 1
-                async with session.post(
-                    url, data=body, headers={"Content-Type": content_type}
-                ) as response:
-                    answer = await response.read()
-                if response.status == 200 and b"1000" in answer:
+                headers = f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n\r\n"
+                writer.write(head + headers.encode() + body)
+                answer_head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 30.0)
+                length = _CONTENT_LENGTH.search(answer_head)
+                assert length is not None, answer_head
+                answer = await asyncio.wait_for(reader.readexactly(int(length[1])), 30.0)
+                if answer_head[9:12] == b"200" and _ACKNOWLEDGED.search(answer):
                     acknowledged += 1
+        finally:
+            writer.close()
+            await writer.wait_closed()
 
-        await asyncio.gather(*(worker(urls[n % len(urls)]) for n in range(concurrency)))
+    await asyncio.gather(*(worker(urls[n % len(urls)]) for n in range(concurrency)))
     return acknowledged
 
 

@@ -6,6 +6,8 @@
 * ``redis_prefix`` (per test): a key prefix of its own; its keys are deleted afterwards.
 * ``postgres_schema_url`` (per test): a URL whose sessions work in a fresh schema of their own,
   dropped afterwards.
+* ``own_redis`` / ``own_postgres`` (per test): a throwaway server of the test's own, which it
+  may stop, restart or crash (these need the server binaries even when the URLs are set).
 """
 
 from __future__ import annotations
@@ -22,9 +24,11 @@ def _started(factory: type[RedisServer] | type[PostgresServer]) -> RedisServer |
     try:
         server = factory()
     except MissingServer as exc:
-        pytest.fail(str(exc), pytrace=False)
-    server.start()
-    return server
+        missing = str(exc)
+    else:
+        server.start()
+        return server
+    pytest.fail(missing, pytrace=False)  # under CI or not: a failure, never a skip
 
 
 @pytest.fixture(scope="session")
@@ -79,3 +83,25 @@ def postgres_schema_url(postgres_url: str) -> Iterator[str]:
     finally:
         with psycopg.connect(postgres_url, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture
+def own_redis() -> Iterator[RedisServer]:
+    """A throwaway Redis server only this test uses (restart it with ``.restart()``)."""
+    server = _started(RedisServer)
+    assert isinstance(server, RedisServer)
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[PostgresServer]:
+    """A throwaway PostgreSQL server only this test uses (``restart()``, ``stop("immediate")``)."""
+    server = _started(PostgresServer)
+    assert isinstance(server, PostgresServer)
+    try:
+        yield server
+    finally:
+        server.close()

@@ -118,6 +118,11 @@ class RedisServer:
                 self.process.wait(10.0)
         self.process = None
 
+    def restart(self) -> None:
+        """Stop and start again on the same port (an empty server: nothing is saved)."""
+        self.stop()
+        self.start()
+
     def close(self) -> None:
         self.stop()
         shutil.rmtree(self.directory, ignore_errors=True)

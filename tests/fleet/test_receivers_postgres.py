@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import psycopg
@@ -121,17 +121,6 @@ async def test_two_receivers_one_killed_every_report_stored_exactly_once(
     assert arrivals is not None and arrivals[0] >= REPORTS + carrier.duplicates_acknowledged
     for log in (first.log, second.log):
         assert "Traceback" not in log.read_text()
-
-
-@pytest.fixture
-def own_postgres() -> Iterator[PostgresServer]:
-    """A throwaway server this test may restart (not the session's)."""
-    server = PostgresServer()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.close()
 
 
 @pytest_asyncio.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import psycopg
 import redis
+from services import RedisServer
 
 
 def test_redis_round_trip_under_the_tests_own_prefix(redis_url: str, redis_prefix: str) -> None:
@@ -32,3 +33,12 @@ def test_postgres_schemas_differ_between_tests(postgres_schema_url: str) -> None
     with psycopg.connect(postgres_schema_url, autocommit=True) as conn:
         found = conn.execute("SELECT to_regclass('probe')").fetchone()
         assert found == (None,)  # the other test's table is in another schema
+
+
+def test_a_tests_own_redis_restarts_on_its_port_empty(own_redis: RedisServer) -> None:
+    with redis.Redis.from_url(own_redis.url) as client:
+        client.set("key", "value")
+    own_redis.restart()
+    with redis.Redis.from_url(own_redis.url) as client:
+        assert client.get("key") is None  # a fresh server: nothing was saved
+        assert client.ping() is True

@@ -20,6 +20,7 @@ import sqlite3
 import sys
 from typing import Any
 
+from mm7client.cli.options import add_env_option
 from mm7client.receiver.store import SCHEMA_VERSION, StoreVersionError
 from mm7client.receiver.stores import is_postgres_url, sqlite_path, upgrade_store
 
@@ -40,12 +41,13 @@ def add_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
         ("version", run_version, "print the store's schema version"),
     ):
         action = actions.add_parser(name, help=text, description=text)
-        action.add_argument(
+        add_env_option(
+            action,
             "--store",
-            default=os.environ.get("MM7_RECEIVER_STORE"),
-            required="MM7_RECEIVER_STORE" not in os.environ,
+            env="MM7_RECEIVER_STORE",
+            required=not os.environ.get("MM7_RECEIVER_STORE"),
             metavar="FILE|URL",
-            help="sqlite file or postgresql:// URL (default $MM7_RECEIVER_STORE)",
+            help="sqlite file or postgresql:// URL",
         )
         action.set_defaults(func=func)
 

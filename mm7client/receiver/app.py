@@ -269,8 +269,10 @@ async def _handle(config: ReceiverConfig, request: web.Request) -> web.StreamRes
         return _fault_response(config, refused)
     try:
         result = await config.store.add(message, raw_body=body, content_type=content_type)
-    except Exception:
-        log.exception(
+    except Exception as exc:
+        # an unreachable database is logged once by its store; each report gets one line here
+        report = log.info if isinstance(exc, ConnectionError) else log.exception
+        report(
             "could not store %s (tid=%s) from %s; answered 3000 so the MMSC resends it",
             type(message).__name__,
             message.transaction_id,

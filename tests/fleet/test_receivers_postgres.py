@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 import sys
 from collections.abc import AsyncIterator
@@ -138,8 +139,11 @@ async def receivers_on(own_postgres: PostgresServer) -> AsyncIterator[list[Recei
 
 @pytest.mark.asyncio
 async def test_postgres_restarted_mid_stream_nothing_acknowledged_unstored(
-    own_postgres: PostgresServer, receivers_on: list[ReceiverServer]
+    own_postgres: PostgresServer,
+    receivers_on: list[ReceiverServer],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.INFO, logger="mm7client")
     carrier = Carrier([rx.url for rx in receivers_on], duplicate_share=0.1)
     sending = asyncio.create_task(carrier.run(range(REPORTS)))
     try:
@@ -160,6 +164,11 @@ async def test_postgres_restarted_mid_stream_nothing_acknowledged_unstored(
     assert set(final) == {delivery_report(n).message_id for n in range(REPORTS)}
     assert set(final.values()) == {1}
     assert carrier.acknowledged == set(final)
+    # each store says once that it cannot store and once that it stores again; no tracebacks
+    messages = [r.getMessage() for r in caplog.records if r.name.startswith("mm7client")]
+    assert 1 <= sum("cannot store" in m for m in messages) <= len(receivers_on)
+    assert 1 <= sum("stores again" in m for m in messages) <= len(receivers_on)
+    assert not [r for r in caplog.records if r.exc_info]
 
 
 @pytest.mark.asyncio

@@ -23,8 +23,10 @@ def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentP
 def test_every_option_of_every_command_states_its_default() -> None:
     parser = build_parser()
     commands = _subparsers(parser)
-    assert set(commands) == {"send", "codes", "receive"}
-    for name, sub in [("mm7", parser), *commands.items()]:
+    assert set(commands) == {"send", "codes", "receive", "db"}
+    db_actions = {f"db {name}": sub for name, sub in _subparsers(commands["db"]).items()}
+    assert set(db_actions) == {"db upgrade", "db version"}
+    for name, sub in [("mm7", parser), *commands.items(), *db_actions.items()]:
         for action in sub._actions:
             if not action.option_strings or action.dest in ("help", "version"):
                 continue

@@ -54,10 +54,11 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy mm7client
 
-bench: $(BIN)/.installed
+bench: $(BIN)/.installed service-deps
 	$(BIN)/python bench/codec.py
 	$(BIN)/python bench/mock_server.py
 	$(BIN)/python bench/client_e2e.py
+	$(BIN)/python bench/receiver.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -30,7 +30,7 @@ from mm7client.receiver import (
     open_store,
     upgrade_store,
 )
-from mm7client.receiver.stores.postgresql import PostgresStore
+from mm7client.receiver.stores.postgresql import PostgresStore, redacted_url
 
 Store = Any  # SqliteStore | PostgresStore: both have the same methods
 
@@ -198,9 +198,11 @@ async def test_iter_pending_with_claims_yields_each_item_once(store: Store) -> N
 async def test_an_empty_postgres_database_names_the_upgrade_command(
     postgres_schema_url: str,
 ) -> None:
-    with pytest.raises(StoreVersionError, match="run `mm7 db upgrade --store postgresql://"):
+    with pytest.raises(StoreVersionError) as refused:
         async with PostgresStore(postgres_schema_url):
             pass
+    # the command quoted works as given: same database, same schema
+    assert f"run `mm7 db upgrade --store {postgres_schema_url}`" in str(refused.value)
     assert await upgrade_store(postgres_schema_url) == (0, SCHEMA_VERSION)
     assert await upgrade_store(postgres_schema_url) == (SCHEMA_VERSION, SCHEMA_VERSION)
     async with PostgresStore(postgres_schema_url) as store:
@@ -258,3 +260,19 @@ def test_the_sqlite_store_needs_no_database_driver() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert out.stdout.strip() == ""
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        (
+            "postgresql://mm7:s3cret@db.example:5433/mm7?sslmode=require&options=-csearch_path%3Dx",
+            "postgresql://mm7@db.example:5433/mm7?sslmode=require&options=-csearch_path%3Dx",
+        ),
+        ("postgres://db/mm7?password=s3cret&user=mm7", "postgres://db/mm7?user=mm7"),
+        ("host=db password='se cret' dbname=mm7", "host=db password=*** dbname=mm7"),
+        ("postgresql://mm7@db/mm7", "postgresql://mm7@db/mm7"),
+    ],
+)
+def test_messages_name_the_store_without_its_password(url: str, shown: str) -> None:
+    assert redacted_url(url) == shown

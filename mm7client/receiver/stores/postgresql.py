@@ -28,9 +28,11 @@ import asyncio
 import base64
 import contextlib
 import logging
+import re
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg.types.json import Jsonb
@@ -242,15 +244,18 @@ async def upgrade_postgres(url: str) -> tuple[int, int]:
 
 
 def redacted_url(url: str) -> str:
-    """The URL without its password, for messages."""
-    try:
-        info = psycopg.conninfo.conninfo_to_dict(url)
-    except psycopg.ProgrammingError:
-        return "postgresql://..."
-    host = info.get("host", "localhost")
-    port = f":{info['port']}" if "port" in info else ""
-    user = f"{info['user']}@" if "user" in info else ""
-    return f"postgresql://{user}{host}{port}/{info.get('dbname', '')}"
+    """``url`` without its password, for messages; everything else (the schema in ``options``,
+    ``sslmode``) kept, so that a command quoted from a message works on the same store."""
+    if "://" not in url:  # libpq's key=value form
+        return re.sub(r"(?i)\bpassword\s*=\s*(?:'(?:[^'\\]|\\.)*'|\S+)", "password=***", url)
+    parts = urlsplit(url)
+    if parts.password is not None:
+        userinfo, _, hosts = parts.netloc.rpartition("@")
+        parts = parts._replace(netloc=f"{userinfo.split(':', 1)[0]}@{hosts}")
+    query = "&".join(
+        field for field in parts.query.split("&") if not field.lower().startswith("password=")
+    )
+    return urlunsplit(parts._replace(query=query))
 
 
 @dataclass(slots=True)

@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import os
 import re
+import shutil
 import sqlite3
 import statistics
 import sys
@@ -231,6 +232,7 @@ async def main(args: argparse.Namespace) -> None:
     finally:
         if server is not None:
             server.close()
+        shutil.rmtree(workdir, ignore_errors=True)
     reference = statistics.median(r.rate for r in results[("sqlite", 1)])
     print(
         f"\nreceiver, durable reports/s, concurrency {args.concurrency}, "

@@ -7,7 +7,8 @@ server is started on a free loopback port in a temporary directory and removed a
 system user (``nobody`` unless ``MM7_TEST_PG_USER`` names another).
 
 A missing server binary is an error, never a skip: ``make test`` installs Debian's
-``redis-server`` and ``postgresql`` when they are missing.
+``redis-server`` and ``postgresql`` when they are missing. Servers left behind by a test
+process that was killed are stopped and removed when the next one starts a server.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import glob
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -61,6 +63,38 @@ def _wait_for_port(port: int, timeout: float, what: str, log: Path | None = None
     raise RuntimeError(f"{what} did not listen on 127.0.0.1:{port} within {timeout} s\n{detail}")
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _claim_directory(prefix: str) -> Path:
+    """A new temporary directory marked with this process's id, after removing the servers
+    and directories an earlier test process left behind when it was killed."""
+    for old in Path(tempfile.gettempdir()).glob(f"{prefix}*"):
+        try:
+            owner = int((old / "owner.pid").read_text())
+        except (OSError, ValueError):
+            continue  # not ours to judge (being created, or not made by this module)
+        if _alive(owner):
+            continue
+        for pid_file in (old / "server.pid", old / "data" / "postmaster.pid"):
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                pid = int(pid_file.read_text().split()[0])
+                os.kill(
+                    pid, signal.SIGQUIT if pid_file.name == "postmaster.pid" else signal.SIGTERM
+                )
+        shutil.rmtree(old, ignore_errors=True)
+    directory = Path(tempfile.mkdtemp(prefix=prefix))
+    (directory / "owner.pid").write_text(str(os.getpid()))
+    return directory
+
+
 def with_search_path(url: str, schema: str) -> str:
     """``url`` with libpq ``options`` making ``schema`` the search path of every session."""
     separator = "&" if "?" in url else "?"
@@ -78,7 +112,7 @@ class RedisServer:
             )
         self.binary = binary
         self.port = free_port()
-        self.directory = Path(tempfile.mkdtemp(prefix="mm7-redis-"))
+        self.directory = _claim_directory("mm7-redis-")
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -106,6 +140,7 @@ class RedisServer:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        (self.directory / "server.pid").write_text(str(self.process.pid))
         _wait_for_port(self.port, 10.0, "redis-server", log)
 
     def stop(self) -> None:
@@ -161,7 +196,7 @@ class PostgresServer:
         self.bindir = bindir
         self.durable = durable
         self.port = free_port()
-        self.directory = Path(tempfile.mkdtemp(prefix="mm7-pg-"))
+        self.directory = _claim_directory("mm7-pg-")
         self.data = self.directory / "data"
         self.log = self.directory / "postgres.log"
         self._user: str | None = None

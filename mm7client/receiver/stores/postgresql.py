@@ -8,9 +8,10 @@ its connection pool, which replaces broken connections by itself.
   report becomes ``attempts = attempts + 1`` on the stored row (``INSERT ... ON CONFLICT``), so
   a report posted to any receiver is stored once.
 * **Commit before acknowledge, in groups**: concurrent :meth:`PostgresStore.add` calls are
-  written by a few writer tasks, each taking every report waiting at that moment into one
-  transaction (group commit); each call returns only after the commit of its transaction.
-  A failed transaction fails every call in it, and the receiver answers them a retryable fault.
+  written by a writer task (or a few) taking every report waiting at that moment into one
+  statement, hence one transaction (group commit); each call returns only after that commit.
+  A group the database cannot take fails every call in it (the receiver answers them a
+  retryable fault); one it refuses for its data is written again report by report.
 * **Consumers** claim items with ``FOR UPDATE SKIP LOCKED`` for a lease timed by the database's
   clock; a consumer that dies releases its items when the lease ends.
 * **Unreachable database**: a call waits at most ``acquire_timeout`` seconds for a connection,

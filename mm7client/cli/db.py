@@ -3,9 +3,9 @@
 ::
 
     $ mm7 db upgrade --store postgresql://mm7@db.example/mm7
-    postgresql://mm7@db.example/mm7: schema version 0 -> 2
+    postgresql://mm7@db.example/mm7: schema version 0 -> 3
     $ mm7 db version --store reports.sqlite
-    reports.sqlite: schema version 1 (this mm7 uses 2: run `mm7 db upgrade --store reports.sqlite`)
+    reports.sqlite: schema version 1 (this mm7 uses 3: run `mm7 db upgrade --store reports.sqlite`)
 
 ``--store`` falls back to ``MM7_RECEIVER_STORE``. ``upgrade`` runs in one transaction: a failure
 leaves the store as it was; running it again on an up-to-date store changes nothing.

@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from mm7client.codec import decode
 from mm7client.codes import Category, CodeTable, NormalizedResult, normalize_report
 from mm7client.model import (
     Address,
@@ -77,8 +78,9 @@ ItemKind = Literal["delivery_report", "deliver", "read_reply"]
 IncomingMessage = DeliveryReportRequest | DeliverRequest | ReadReplyRequest
 
 #: The schema version this code reads and writes. 1 was the first sqlite layout (results as a
-#: JSON blob); 2 keeps results in the platform's columns and adds consumer claims.
-SCHEMA_VERSION = 2
+#: JSON blob); 2 keeps results in the platform's columns and adds consumer claims; 3 keeps the
+#: TimeStamp's text whenever it is not ISO 8601 (``timestamp_raw``).
+SCHEMA_VERSION = 3
 
 #: The result columns of both tables, in the platform's names, and the
 #: :class:`~mm7client.codes.NormalizedResult` field each holds.
@@ -188,7 +190,10 @@ class StoredItem:
         recipients: every recipient of an MO message (To, Cc, Bcc).
         subject: the subject of an MO message.
         linked_id: the LinkedID of an MO message.
-        timestamp: the TimeStamp the MMSC wrote, if any.
+        timestamp: the TimeStamp the MMSC wrote, if any and readable (ISO 8601, or the Java
+            ``Date.toString()`` form ``Wed Dec 02 05:40:59 UTC 2026``).
+        timestamp_raw: the TimeStamp's text whenever it is not ISO 8601, read or not (so an
+            unreadable one is kept, never silently ``None``: ``timestamp`` is then ``None``).
         parts: the content parts of an MO message.
         duplicates: how many times the same item arrived again (and was acknowledged again).
         handled_at: when it was marked handled (UTC), else ``None``.
@@ -211,6 +216,7 @@ class StoredItem:
     subject: str | None = None
     linked_id: str | None = None
     timestamp: datetime | None = None
+    timestamp_raw: str | None = None
     parts: tuple[Part, ...] = field(default=(), repr=False)
     duplicates: int = 0
     handled_at: datetime | None = None
@@ -354,6 +360,24 @@ def normalize_item(
     return None
 
 
+def timestamp_from_raw_body(
+    raw_body: bytes | None, content_type: str | None
+) -> tuple[datetime | None, str | None]:
+    """The TimeStamp (date-time, raw text) of a stored raw body, read again by the codec.
+
+    For migrations: a store written before ``timestamp_raw`` existed kept an unreadable
+    TimeStamp as NULL, but its raw body still holds the text. ``(None, None)`` when the body is
+    empty, unreadable, or has no TimeStamp.
+    """
+    if not raw_body:
+        return None, None
+    try:
+        message = decode(bytes(raw_body), content_type, resolve_content=False)
+    except ValueError:  # a ParseError, or any body the codec cannot read: nothing to recover
+        return None, None
+    return getattr(message, "timestamp", None), getattr(message, "timestamp_raw", None)
+
+
 def utc_now() -> datetime:
     """The current time in UTC (what stores write as times)."""
     return datetime.now(UTC)
@@ -381,6 +405,7 @@ ITEM_COLUMNS: tuple[str, ...] = (
     "subject",
     "linked_id",
     "timestamp",
+    "timestamp_raw",
     "received_at",
     "last_seen_at",
     "handled_at",
@@ -438,6 +463,7 @@ def item_values(
         "transaction_id": message.transaction_id,
         "sender": _address(message.sender),
         "timestamp": message.timestamp,
+        "timestamp_raw": message.timestamp_raw,
         "received_at": now,
         "last_seen_at": now,
         "attempts": 1,
@@ -487,6 +513,7 @@ def item_from_row(
         subject=row["subject"],
         linked_id=row["linked_id"],
         timestamp=row["timestamp"],
+        timestamp_raw=row["timestamp_raw"],
         received_at=row["received_at"],
         last_seen_at=row["last_seen_at"],
         handled=row["handled_at"] is not None,

@@ -8,6 +8,7 @@ with their lease; a store at another schema version names ``mm7 db upgrade``.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import sqlite3
 import subprocess
 import sys
@@ -17,14 +18,25 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import psycopg
 import pytest
 import pytest_asyncio
 
+from mm7client.codec import decode, encode
 from mm7client.codes import NormalizedResult, normalize_submit_status
-from mm7client.model import Address, DeliverRequest, DeliveryReportRequest, Part, SubmitRequest
+from mm7client.model import (
+    Address,
+    DeliverRequest,
+    DeliveryReportRequest,
+    DeliveryReportResponse,
+    Part,
+    SubmitRequest,
+)
+from mm7client.profiles import LGT
 from mm7client.receiver import (
     SCHEMA_VERSION,
+    ReceiverServer,
     ReceiverStore,
     StoreVersionError,
     open_store,
@@ -164,6 +176,41 @@ async def test_mo_parts_round_trip(store: Store) -> None:
         ("text/plain", "안녕".encode("euc-kr")),
         ("image/jpeg", jpeg),
     ]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Wed Dec 02 05:40:59 UTC 2026", datetime(2026, 12, 2, 5, 40, 59, tzinfo=UTC)),
+        ("yesterday-ish", None),
+    ],
+)
+async def test_a_timestamp_that_is_not_iso_8601_is_stored_as_its_text(
+    store: Store, store_url: str, text: str, expected: datetime | None
+) -> None:
+    # what a peer posts: Java's Date.toString(), or anything at all
+    sent = encode(dataclasses.replace(report(), timestamp_raw=text), LGT)
+    assert text.encode() in sent.body
+    async with ReceiverServer(store) as rx, aiohttp.ClientSession() as http:
+        headers = {"Content-Type": sent.content_type}
+        async with http.post(rx.url, data=sent.body, headers=headers) as response:
+            answer = decode(await response.read(), response.headers["Content-Type"])
+    assert isinstance(answer, DeliveryReportResponse) and answer.status.code == "1000"
+    (item,) = await store.pending()
+    assert (item.timestamp, item.timestamp_raw) == (expected, text)  # never both None
+    assert sql(store_url, "SELECT timestamp_raw, timestamp IS NULL FROM items") == [
+        (text, expected is None)
+    ]
+    # no TimeStamp: nothing to keep; an ISO 8601 one: the date-time alone
+    none = await store.add(report(message_id="MSG-2"))
+    assert (none.item.timestamp, none.item.timestamp_raw) == (None, None)
+    stamp = datetime(2026, 12, 2, 5, 40, 59, tzinfo=UTC)
+    sent = encode(dataclasses.replace(report(message_id="MSG-3"), timestamp=stamp), LGT)
+    decoded = decode(sent.body, sent.content_type)
+    assert isinstance(decoded, DeliveryReportRequest)
+    stored = (await store.add(decoded)).item
+    assert (stored.timestamp, stored.timestamp_raw) == (stamp, None)
 
 
 @pytest.mark.asyncio

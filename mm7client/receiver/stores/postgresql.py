@@ -30,7 +30,7 @@ import base64
 import contextlib
 import logging
 import re
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -60,6 +60,7 @@ from mm7client.receiver.store import (
     normalize_item,
     submit_from_row,
     submit_values,
+    timestamp_from_raw_body,
     utc_now,
 )
 
@@ -98,7 +99,8 @@ CREATE TABLE items (
     status_text    text,
     subject        text,
     linked_id      text,
-    timestamp      timestamptz,{_RESULT_DDL},
+    timestamp      timestamptz,
+    timestamp_raw  text,{_RESULT_DDL},
     attempts       integer NOT NULL DEFAULT 1,
     received_at    timestamptz NOT NULL,
     last_seen_at   timestamptz,
@@ -150,6 +152,7 @@ _INSERT_TYPES: dict[str, str] = {
     "subject": "text",
     "linked_id": "text",
     "timestamp": "timestamptz",
+    "timestamp_raw": "text",
     "provider": "text",
     "msgType": "integer",
     "resultType": "integer",
@@ -211,6 +214,33 @@ _RECONNECT_WINDOW = 8.0
 _UPGRADE_LOCK = 0x6D6D37  # "mm7"
 
 
+async def _upgrade_2_to_3(conn: psycopg.AsyncConnection[Any]) -> None:
+    """The TimeStamp's text when it is not ISO 8601 (``timestamp_raw``), recovered from the raw
+    body of the items stored without a readable TimeStamp (a Java date is read now too)."""
+    await conn.execute("ALTER TABLE items ADD COLUMN timestamp_raw text")
+    updates = []
+    async with conn.cursor(name="mm7_upgrade_timestamps") as cur:  # bodies streamed, not loaded
+        await cur.execute(
+            "SELECT id, raw_body, content_type FROM items "
+            "WHERE timestamp IS NULL AND length(raw_body) > 0"
+        )
+        async for item_id, raw_body, content_type in cur:
+            timestamp, raw = timestamp_from_raw_body(raw_body, content_type)
+            if timestamp is not None or raw is not None:
+                updates.append((timestamp, raw, item_id))
+    async with conn.cursor() as cur:
+        await cur.executemany(
+            "UPDATE items SET timestamp = %s, timestamp_raw = %s WHERE id = %s", updates
+        )
+    log.info("%d items got their TimeStamp back from the raw body", len(updates))
+
+
+#: Upgrade steps: from version N to N + 1 (PostgreSQL stores start at version 2).
+_UPGRADES: dict[int, Callable[[psycopg.AsyncConnection[Any]], Awaitable[None]]] = {
+    2: _upgrade_2_to_3,
+}
+
+
 async def schema_version(conn: psycopg.AsyncConnection[Any]) -> int:
     """The schema version of the database ``conn`` is on (0: no mm7 schema)."""
     row = await (
@@ -237,11 +267,23 @@ async def upgrade_postgres(url: str) -> tuple[int, int]:
         before = await schema_version(conn)
         if before > SCHEMA_VERSION:
             StoreVersionError.check(redacted_url(url), before)
-        if before == 0:
+        version = before
+        if version == 0:
             await conn.execute(_SCHEMA)
-            await conn.execute("INSERT INTO mm7_schema (version) VALUES (%s)", (SCHEMA_VERSION,))
-        # Versions after SCHEMA_VERSION 2 add their steps here (PostgreSQL starts at 2).
-        return before, SCHEMA_VERSION
+            version = SCHEMA_VERSION
+            await conn.execute("INSERT INTO mm7_schema (version) VALUES (%s)", (version,))
+        while version < SCHEMA_VERSION:
+            step = _UPGRADES.get(version)
+            if step is None:  # PostgreSQL stores start at version 2
+                shown = redacted_url(url)
+                raise StoreVersionError(
+                    shown, version, f"store {shown} has schema version {version}: no upgrade step"
+                )
+            log.info("upgrading %s from schema version %d", redacted_url(url), version)
+            await step(conn)
+            version += 1
+            await conn.execute("INSERT INTO mm7_schema (version) VALUES (%s)", (version,))
+        return before, version
 
 
 def redacted_url(url: str) -> str:

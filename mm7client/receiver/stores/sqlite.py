@@ -43,6 +43,7 @@ from mm7client.receiver.store import (
     normalize_item,
     submit_from_row,
     submit_values,
+    timestamp_from_raw_body,
     utc_now,
 )
 
@@ -83,7 +84,8 @@ CREATE TABLE items (
     status_text    TEXT,
     subject        TEXT,
     linked_id      TEXT,
-    timestamp      TEXT,{_RESULT_DDL},
+    timestamp      TEXT,
+    timestamp_raw  TEXT,{_RESULT_DDL},
     attempts       INTEGER NOT NULL DEFAULT 1,
     received_at    TEXT NOT NULL,
     last_seen_at   TEXT,
@@ -167,10 +169,7 @@ def _create(conn: sqlite3.Connection) -> None:
     for statement in _SCHEMA.split(";"):
         if statement.strip():
             conn.execute(statement)
-    conn.execute(
-        "INSERT INTO mm7_schema (version, upgraded_at) VALUES (?, ?)",
-        (SCHEMA_VERSION, _time(utc_now())),
-    )
+    _set_version(conn, SCHEMA_VERSION)
 
 
 def _results_from_json(text: str | None) -> tuple[Any, ...]:
@@ -209,13 +208,36 @@ def _upgrade_1_to_2(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE items DROP COLUMN duplicates")
     conn.execute("ALTER TABLE submits DROP COLUMN normalized")
     conn.execute("CREATE TABLE mm7_schema (version INTEGER NOT NULL, upgraded_at TEXT NOT NULL)")
+    _set_version(conn, 2)
+
+
+def _upgrade_2_to_3(conn: sqlite3.Connection) -> None:
+    """The TimeStamp's text when it is not ISO 8601 (``timestamp_raw``), recovered from the raw
+    body of the items stored without a readable TimeStamp (a Java date is read now too)."""
+    conn.execute("ALTER TABLE items ADD COLUMN timestamp_raw TEXT")
+    updates = []
+    for item_id, raw_body, content_type in conn.execute(
+        "SELECT id, raw_body, content_type FROM items WHERE timestamp IS NULL AND length(raw_body)"
+    ):
+        timestamp, raw = timestamp_from_raw_body(raw_body, content_type)
+        if timestamp is not None or raw is not None:
+            updates.append((_time(timestamp), raw, item_id))
+    conn.executemany("UPDATE items SET timestamp = ?, timestamp_raw = ? WHERE id = ?", updates)
+    log.info("%d items got their TimeStamp back from the raw body", len(updates))
+    _set_version(conn, 3)
+
+
+def _set_version(conn: sqlite3.Connection, version: int) -> None:
     conn.execute(
-        "INSERT INTO mm7_schema (version, upgraded_at) VALUES (?, ?)", (2, _time(utc_now()))
+        "INSERT INTO mm7_schema (version, upgraded_at) VALUES (?, ?)", (version, _time(utc_now()))
     )
 
 
 #: Upgrade steps: from version N to N + 1.
-_UPGRADES: dict[int, Callable[[sqlite3.Connection], None]] = {1: _upgrade_1_to_2}
+_UPGRADES: dict[int, Callable[[sqlite3.Connection], None]] = {
+    1: _upgrade_1_to_2,
+    2: _upgrade_2_to_3,
+}
 
 
 def upgrade_sqlite(path: str | os.PathLike[str]) -> tuple[int, int]:

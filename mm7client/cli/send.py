@@ -331,6 +331,9 @@ def _report_dict(item: StoredItem) -> dict[str, Any]:
             "recipient": item.recipient,
             "mmStatus": item.mm_status,
             "receivedAt": item.received_at.isoformat(),
+            "timestamp": item.timestamp.isoformat() if item.timestamp else None,
+            # the TimeStamp's text when it was not ISO 8601 (then "timestamp" may be null)
+            "timestampRaw": item.timestamp_raw,
         }
     )
     return data

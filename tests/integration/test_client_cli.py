@@ -6,6 +6,7 @@ import asyncio
 import json
 import threading
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -44,6 +45,8 @@ def test_send_json_has_the_seed_columns_and_the_correlated_report(capsys, tmp_pa
     assert report["messageId"] == data["messageId"]
     assert report["originResult"] == "Retrieved"
     assert report["convertResult"] == -100
+    assert datetime.fromisoformat(report["timestamp"]).utcoffset() is not None  # the MMSC's
+    assert report["timestampRaw"] is None  # ISO 8601: nothing else to keep
 
 
 @pytest.mark.parametrize(

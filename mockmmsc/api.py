@@ -3,8 +3,9 @@
 What was received (``/api/messages``, one filter: :class:`mockmmsc.views.MessageQuery`; rows
 and details from :mod:`mockmmsc.views`), how the mock behaves (``/api/rules``, ``/api/faults``,
 ``/api/overload``, ``/api/tps``, ``/api/report-urls``), the delivery reports
-(``/api/reports``), what it is (``/api/info``) and everything that happens, live
-(``/api/events``, server-sent events). The web inbox is a client of this API like any other.
+(``/api/reports``), the traffic per VASID of the last minutes (``/api/traffic``), what it is
+(``/api/info``) and everything that happens, live (``/api/events``, server-sent events). The
+web inbox is a client of this API like any other.
 
 Errors are JSON ``{"error": "...", "status": N}`` with a 4xx status that says what was wrong
 with the input. Request bodies are limited to :data:`MAX_API_BODY` bytes and
@@ -145,6 +146,10 @@ def _content_disposition(filename: str, kind: str) -> str:
     return f"{kind}; filename=\"{ascii_name or 'part'}\"; filename*=UTF-8''{quote(filename)}"
 
 
+def _arrival(item: ReceivedRequest) -> int:
+    return item.id  # ids are given in the order requests arrive
+
+
 def _sse(event: dict[str, Any]) -> bytes:
     return b"data: " + json.dumps(event, separators=(",", ":")).encode() + b"\n\n"
 
@@ -184,6 +189,7 @@ class JsonApi:
             ("POST", "/api/tps", self.put_tps),
             ("GET", "/api/reports", self.list_reports),
             ("POST", "/api/reports/retry", self.retry_reports),
+            ("GET", "/api/traffic", self.get_traffic),
             ("GET", "/api/report-urls", self.get_report_urls),
             ("PUT", "/api/report-urls", self.put_report_url),
             ("GET", "/api/faults", self.list_faults),
@@ -226,21 +232,29 @@ class JsonApi:
     # -- messages ----------------------------------------------------------------------------
 
     async def list_messages(self, request: web.Request) -> web.Response:
-        """GET /api/messages?q&recipient&vas_id&operation&status_code&since&until&limit&offset:
-        matching requests, newest first (``total``: how many match; ``stored``: how many are
-        kept)."""
+        """GET /api/messages?q&recipient&vas_id&operation&status_code&since&until&limit&offset
+        &before_id: matching requests, newest first (``total``: how many match; ``stored``: how
+        many are kept). ``before_id`` pages back steadily while new requests arrive: the page
+        starts below that id (``newer``: how many matching ones it skipped)."""
         query = MessageQuery.from_query(request.query)
         limit = int_param(request.query, "limit", 100, MAX_LIMIT)
         offset = int_param(request.query, "offset", 0, 10**9)
+        before_id = int_param(request.query, "before_id", 0, 10**18) or None
         items = self.state.store.messages
-        items.reverse()  # newest first
+        # newest first by arrival (the store keeps them in the order they were answered)
+        items.sort(key=_arrival, reverse=True)
         matching = [m for m in items if query.matches(m)]
+        newer = 0
+        if before_id is not None:
+            newer = sum(1 for m in matching if m.id >= before_id)
+        page = matching[newer + offset : newer + offset + limit]
         return web.json_response(
             {
                 "total": len(matching),
                 "stored": len(items),
                 "offset": offset,
-                "messages": [row(m) for m in matching[offset : offset + limit]],
+                "newer": newer,
+                "messages": [row(m) for m in page],
             }
         )
 
@@ -495,6 +509,21 @@ class JsonApi:
             raise ApiError(400, "tps=0: must be > 0 (null for unlimited)")
         self.state.set_tps(body["vas_id"], tps)
         return web.json_response(self._tps_state())
+
+    async def get_traffic(self, request: web.Request) -> web.Response:
+        """GET /api/traffic?seconds=300&vas_id=X: requests per second per VASID over the last
+        ``seconds`` (accepted / 7103 / 4030 / other), each VASID's contracted TPS and the 4030
+        windows, for the inbox's traffic view (:mod:`mockmmsc.traffic`)."""
+        state = self.state
+        meter = state.traffic
+        seconds = int_param(request.query, "seconds", min(300, meter.seconds), meter.seconds)
+        vas_id = request.query.get("vas_id")
+        snapshot = meter.snapshot(
+            state.clock.now(), max(1, seconds), None if vas_id is None else [vas_id]
+        )
+        return web.json_response(
+            snapshot.to_dict(state.tps.tps_of, at=state.wall_clock(), capacity=meter.seconds)
+        )
 
     # -- reports -----------------------------------------------------------------------------
 

@@ -19,7 +19,8 @@ For each ``POST /`` or ``POST /mm7``:
 5. Faults (:mod:`mockmmsc.faults`): a global ``reset_before_body`` fault acts before step 2;
    the answer and delivery-report faults of the deciding rule, else the global ones, act on
    the answer decided and on the reports it schedules.
-6. The request is stored, its reports scheduled, and the answer (encoded once per status,
+6. The request is counted in the traffic meter (:mod:`mockmmsc.traffic`, by the status
+   answered), stored, its reports scheduled, and the answer (encoded once per status,
    rendered with the request's ids) sent.
 
 """
@@ -173,6 +174,8 @@ class MM7Endpoint:
         item.http_status = http_status
         item.transaction_id = envelope.transaction_id if envelope is not None else None
         item.error = error
+        vas_id = envelope.vas_id if envelope is not None else None
+        self.state.traffic.count(vas_id, code, self.state.clock.now())
         self.state.store.add(item)
 
     def _received(
@@ -334,6 +337,7 @@ class MM7Endpoint:
                 status=answer.http_status,
                 headers={"Content-Type": encoded.content_type, "SOAPAction": '""'},
             )
+        state.traffic.count(vas_id, answer.code, now)
         state.store.add(item)
         reports = outcome.reports()
         # a fault that turned the answer into a refusal cancels the reports

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mockmmsc.faults import FAULT_KINDS
+from mockmmsc.traffic import SERIES
 from mockmmsc.views import MAX_LIMIT
 
 __all__ = ["OPENAPI"]
@@ -82,6 +83,60 @@ _FAULT_SCHEMA: dict[str, Any] = {
     },
 }
 
+_COUNTS: dict[str, Any] = {"type": "array", "items": {"type": "integer", "minimum": 0}}
+_TRAFFIC_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["seconds", "elapsed", "series", "traffic", "windows"],
+    "properties": {
+        "seconds": {"type": "integer", "description": "buckets per series"},
+        "capacity": {"type": "integer", "description": "the longest span kept"},
+        "elapsed": {"type": "number", "description": "seconds into the last bucket"},
+        "at": {"type": "number", "description": "the mock's wall clock (epoch seconds)"},
+        "series": {"type": "array", "items": {"enum": list(SERIES)}},
+        "traffic": {
+            "type": "array",
+            "description": "one entry per VASID with requests or a window of its own in the "
+            "span, by VASID (null: requests that named none)",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "vas_id": {"type": ["string", "null"]},
+                    "tps": {
+                        "type": ["number", "null"],
+                        "description": "the contracted TPS (null: unlimited)",
+                    },
+                    "counts": {
+                        "type": "object",
+                        "description": "per series, requests per second, oldest first",
+                        "properties": {name: _COUNTS for name in SERIES},
+                    },
+                    "totals": {
+                        "type": "object",
+                        "properties": {name: {"type": "integer"} for name in SERIES},
+                    },
+                    "peak": {"type": "integer", "description": "the busiest second's requests"},
+                },
+            },
+        },
+        "windows": {
+            "type": "array",
+            "description": "4030 windows overlapping the span (to > elapsed: still open)",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "vas_id": {"type": ["string", "null"], "description": "null: every VASID"},
+                    "from": {"type": "number"},
+                    "to": {"type": "number"},
+                },
+            },
+        },
+        "forgotten_vas_ids": {
+            "type": "integer",
+            "description": "VASIDs dropped to stay within the bound",
+        },
+    },
+}
+
 #: The OpenAPI 3.1 description served at ``/api/openapi.json``.
 OPENAPI: dict[str, Any] = {
     "openapi": "3.1.0",
@@ -133,6 +188,12 @@ OPENAPI: dict[str, Any] = {
                     _query("status_code", "the MM7 status answered, e.g. 4030", "integer"),
                     _query("since", "received at or after (ISO 8601 or epoch seconds)"),
                     _query("until", "received at or before (ISO 8601 or epoch seconds)"),
+                    _query(
+                        "before_id",
+                        "a cursor: only messages that arrived before the one with this id "
+                        "(the last row's id pages back steadily while new ones arrive)",
+                        "integer",
+                    ),
                 ],
                 "responses": {
                     "200": _json("a page of messages", {"$ref": "#/components/schemas/Page"}),
@@ -290,6 +351,33 @@ OPENAPI: dict[str, Any] = {
                 "responses": {"200": _json("deleted"), "404": _ERROR},
             }
         },
+        "/api/traffic": {
+            "get": {
+                "summary": "Requests per second per VASID over the last minutes",
+                "description": (
+                    "Per VASID, the requests answered in each second of the span, split "
+                    "accepted (1xxx) / 7103 / 4030 / other, with the VASID's contracted TPS; "
+                    "and the 4030 windows overlapping the span. Times are seconds relative "
+                    "to the start of the current second: bucket i covers "
+                    "[i - seconds + 1, i - seconds + 2). The mock keeps a bounded ring of "
+                    "per-second counters per VASID (at most `capacity` seconds, a bounded "
+                    "number of VASIDs: the one idle the longest is forgotten first)."
+                ),
+                "parameters": [
+                    {
+                        "name": "seconds",
+                        "in": "query",
+                        "description": "the span (default 300, at most capacity)",
+                        "schema": {"type": "integer", "minimum": 1},
+                    },
+                    _query("vas_id", "only this VASID"),
+                ],
+                "responses": {
+                    "200": _json("traffic", {"$ref": "#/components/schemas/Traffic"}),
+                    "400": _ERROR,
+                },
+            }
+        },
         "/api/report-urls": {
             "get": {"summary": "Report URLs", "responses": {"200": _json("urls")}},
             "put": {
@@ -314,6 +402,10 @@ OPENAPI: dict[str, Any] = {
                     "total": {"type": "integer", "description": "messages matching the filters"},
                     "stored": {"type": "integer", "description": "messages kept in all"},
                     "offset": {"type": "integer"},
+                    "newer": {
+                        "type": "integer",
+                        "description": "matching messages skipped by before_id (0 without)",
+                    },
                     "messages": {
                         "type": "array",
                         "items": {"type": "object"},
@@ -322,6 +414,7 @@ OPENAPI: dict[str, Any] = {
                     },
                 },
             },
+            "Traffic": _TRAFFIC_SCHEMA,
             "Rule": _RULE_SCHEMA,
             "Fault": _FAULT_SCHEMA,
         }

@@ -31,6 +31,7 @@ from mockmmsc.scenarios import Rule, RuleBook
 from mockmmsc.settings import MockSettings, SettingsError
 from mockmmsc.store import ReceivedRequest, Store
 from mockmmsc.throttle import OverloadWindows, TpsContracts
+from mockmmsc.traffic import TrafficMeter
 
 __all__ = ["MockState"]
 
@@ -49,6 +50,8 @@ class MockState:
         rules: the :class:`mockmmsc.scenarios.RuleBook`.
         faults: the global faults (:class:`mockmmsc.faults.FaultBook`).
         tps: per-VASID TPS contracts; overload_windows: 4030 windows.
+        traffic: requests per second per VASID and the 4030 windows of the last minutes
+            (:class:`mockmmsc.traffic.TrafficMeter`, bounded), for the inbox's traffic view.
         report_urls: per-VASID delivery-report URLs set at run time.
     """
 
@@ -75,6 +78,7 @@ class MockState:
             if account.tps is not None:
                 self.tps.set(vas_id, account.tps)
         self.overload_windows = OverloadWindows(self.clock)
+        self.traffic = TrafficMeter()
         self.report_urls: dict[str, str] = dict(settings.report_urls)
         if settings.rules_file:
             self.rules.load_file(settings.rules_file)
@@ -148,12 +152,16 @@ class MockState:
         (scaled by the time scale). ``answered``: a VASID already answered 4030 for it."""
         if seconds < 0:
             raise SettingsError(f"overload seconds={seconds!r}: must be >= 0")
-        self.overload_windows.start(self.settings.scaled(seconds), vas_id, answered=answered)
+        scaled = self.settings.scaled(seconds)
+        self.overload_windows.start(scaled, vas_id, answered=answered)
+        now = self.clock.now()
+        self.traffic.window_opened(vas_id, now, now + scaled)
         self.store.publish({"type": "overload", "vas_id": vas_id, "seconds": seconds})
 
     def end_overload(self, vas_id: str | None = None, *, everything: bool = False) -> None:
         """Close the 4030 window of ``vas_id`` (or every window)."""
         self.overload_windows.clear(vas_id, everything=everything)
+        self.traffic.window_closed(vas_id, self.clock.now(), everything=everything)
 
     def requests_during_overload(self, vas_id: str | None) -> int:
         """SubmitReqs of ``vas_id`` that arrived in a 4030 window after its first 4030 answer."""
@@ -180,6 +188,7 @@ class MockState:
     def reset(self) -> None:
         """Forget received requests, rules, global faults, overload windows and counts."""
         self.store.clear()
+        self.traffic.clear()
         self.rules.reset()
         self.faults.reset()
         self.overload_windows.clear(everything=True)

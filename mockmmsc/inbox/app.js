@@ -25,6 +25,12 @@
     return node;
   }
 
+  /** Replace ``node``'s children (null, undefined and false are skipped, strings are text). */
+  function fill(node, ...children) {
+    node.replaceChildren();
+    return add(node, children);
+  }
+
   function add(node, children) {
     for (const child of children.flat(Infinity)) {
       if (child === null || child === undefined || child === false) continue;
@@ -97,7 +103,14 @@
     listSeq: 0,
     detailSeq: 0,
     timers: {},
+    cursors: [], // before_id of each page back from the newest (empty: the newest page)
+    oldestShown: null, // id of the last row shown: the cursor of the next page back
+    trafficSpan: 300, // seconds the traffic view shows
+    trafficSeq: 0,
   };
+
+  /** Rows per page of the list. */
+  const PAGE_SIZE = 500;
 
   function debounce(name, delay, fn) {
     clearTimeout(state.timers[name]);
@@ -123,7 +136,9 @@
         if (!Number.isNaN(moment.getTime())) params.set(name, moment.toISOString());
       }
     }
-    params.set("limit", "500");
+    params.set("limit", String(PAGE_SIZE));
+    const cursor = state.cursors[state.cursors.length - 1];
+    if (cursor !== undefined) params.set("before_id", String(id(cursor)));
     return params.toString();
   }
 
@@ -190,7 +205,8 @@
 
   function renderRows(data) {
     const rows = data.messages;
-    const fresh = state.knownIds.size > 0;
+    const paged = state.cursors.length > 0;
+    const fresh = state.knownIds.size > 0 && !paged; // older pages hold nothing new
     const body = $("rows");
     const built = rows.map((m) => {
       const isNew = fresh && !state.knownIds.has(m.id);
@@ -265,6 +281,34 @@
       ? "No message matches these filters. "
       : "No messages yet. POST an MM7 SubmitReq to ";
     $("empty-url").hidden = filtered;
+    renderPager(data, rows, paged);
+  }
+
+  function renderPager(data, rows, paged) {
+    const start = (data.newer || 0) + data.offset;
+    const older = start + rows.length < data.total;
+    state.oldestShown = rows.length ? rows[rows.length - 1].id : null;
+    $("pager").hidden = !(paged || older);
+    $("page-info").textContent = rows.length
+      ? `${start + 1}–${start + rows.length} of ${data.total}`
+      : `none of ${data.total} here`;
+    $("page-newest").disabled = !paged;
+    $("page-newer").disabled = !paged;
+    $("page-older").disabled = !older || state.oldestShown === null;
+  }
+
+  /** Show the newest page (``to`` null), one page back (``"older"``) or forth (``"newer"``). */
+  function page(to) {
+    if (to === "older") {
+      if (state.oldestShown === null) return;
+      state.cursors.push(state.oldestShown);
+    } else if (to === "newer") {
+      state.cursors.pop();
+    } else {
+      state.cursors = [];
+    }
+    document.querySelector(".list-pane").scrollTop = 0;
+    refreshList(0);
   }
 
   function markSelected() {
@@ -282,7 +326,7 @@
   function route() {
     const hash = location.hash || "#/";
     const match = /^#\/m\/(\d+)$/.exec(hash);
-    stopControlsTimer();
+    stopViewTimers();
     if (match) {
       const messageId = Number(match[1]);
       if (state.selected !== messageId) state.tab = "message";
@@ -295,6 +339,11 @@
       state.selected = null;
       markSelected();
       renderControls();
+    } else if (hash === "#/traffic") {
+      state.view = "traffic";
+      state.selected = null;
+      markSelected();
+      renderTraffic();
     } else {
       state.view = "inbox";
       state.selected = null;
@@ -304,6 +353,7 @@
       );
     }
     $("btn-controls").classList.toggle("active", state.view === "controls");
+    $("btn-traffic").classList.toggle("active", state.view === "traffic");
   }
 
   // -- the message view --------------------------------------------------------------------
@@ -782,7 +832,7 @@
   }
 
   function renderControls() {
-    stopControlsTimer();
+    stopViewTimers();
     const scale = state.info ? state.info.time_scale : 1;
     const overloadForm = h(
       "form",
@@ -852,8 +902,9 @@
     state.timers.controls = setInterval(refreshOverload, 1000);
   }
 
-  function stopControlsTimer() {
+  function stopViewTimers() {
     clearInterval(state.timers.controls);
+    clearInterval(state.timers.trafficPoll);
   }
 
   async function refreshControls() {
@@ -1018,6 +1069,220 @@
     }
   }
 
+  // -- traffic -----------------------------------------------------------------------------
+
+  const SVG_NS = "http://www.w3.org/2000/svg";
+  const SERIES_LABELS = new Map([["accepted", "accepted"], ["7103", "7103 over TPS"], ["4030", "4030 overload"], ["other", "other"]]);
+  const SPANS = [[60, "1 min"], [300, "5 min"], [600, "10 min"]];
+
+  /** An SVG element: attributes are set as attributes (numbers only here), strings as text. */
+  function svg(tag, attrs, ...children) {
+    const node = document.createElementNS(SVG_NS, tag);
+    for (const [key, value] of Object.entries(attrs || {})) {
+      if (value !== null && value !== undefined) node.setAttribute(key, String(value));
+    }
+    return add(node, children);
+  }
+
+  /** The smallest 1, 2 or 5 × 10^k at least ``value``. */
+  function niceCeil(value) {
+    const power = 10 ** Math.floor(Math.log10(Math.max(value, 1e-9)));
+    for (const step of [1, 2, 5, 10]) if (step * power >= value) return step * power;
+    return 10 * power;
+  }
+
+  function number(value) {
+    const n = Number(value);
+    return Number.isFinite(n) ? n : 0;
+  }
+
+  function renderTraffic() {
+    stopViewTimers();
+    $("detail").replaceChildren(
+      h(
+        "div",
+        { class: "traffic" },
+        h(
+          "div",
+          { class: "detail-header" },
+          h(
+            "div",
+            { class: "detail-title" },
+            h("h2", null, "Traffic"),
+            h("p", { class: "detail-meta" }, "Requests per second per VASID, by answer; the dashed line is the contracted TPS, the shaded band a 4030 overload window."),
+          ),
+          h(
+            "div",
+            { class: "detail-actions", role: "group", "aria-label": "Span" },
+            SPANS.map(([seconds, label]) =>
+              h(
+                "button",
+                {
+                  type: "button",
+                  class: `btn btn-small span${seconds === state.trafficSpan ? " active" : ""}`,
+                  "data-span": String(seconds),
+                  onclick: () => {
+                    state.trafficSpan = seconds;
+                    renderTraffic();
+                  },
+                },
+                label,
+              ),
+            ),
+          ),
+        ),
+        h(
+          "p",
+          { class: "traffic-legend" },
+          [...SERIES_LABELS, ["tps", "contracted TPS"], ["window", "4030 window"]].map(([key, label]) =>
+            h("span", { class: "legend-item" }, swatch(key), label),
+          ),
+        ),
+        h("div", { id: "traffic-charts", class: "traffic-charts" }),
+      ),
+    );
+    loadTraffic();
+    state.timers.trafficPoll = setInterval(loadTraffic, 1000);
+  }
+
+  async function loadTraffic() {
+    const seq = ++state.trafficSeq;
+    try {
+      const data = await api("GET", `/api/traffic?seconds=${number(state.trafficSpan)}`);
+      if (seq !== state.trafficSeq || state.view !== "traffic") return;
+      renderTrafficCharts(data);
+    } catch (error) {
+      const charts = $("traffic-charts");
+      if (seq === state.trafficSeq && charts) fill(charts, h("p", { class: "bad" }, `Could not load the traffic: ${error.message}`));
+    }
+  }
+
+  function swatch(key) {
+    return h("span", { class: `swatch sw-${key}`, "aria-hidden": "true" });
+  }
+
+  function spanText(seconds) {
+    return seconds % 60 === 0 ? plural(seconds / 60, "minute") : plural(seconds, "second");
+  }
+
+  function renderTrafficCharts(data) {
+    const charts = $("traffic-charts");
+    if (!charts) return;
+    const everyone = data.windows.filter((w) => w.vas_id === null && number(w.to) > number(data.elapsed));
+    fill(
+      charts,
+      everyone.length ? h("p", { class: "notice bad" }, "A 4030 window is open for every VASID.") : null,
+      data.traffic.length
+        ? data.traffic.map((entry) => trafficCard(entry, data))
+        : h("p", { class: "empty", id: "traffic-empty" }, `No traffic in the last ${spanText(data.seconds)}.`),
+    );
+  }
+
+  function trafficCard(entry, data) {
+    const n = data.seconds;
+    const current = n >= 2 ? data.series.reduce((sum, key) => sum + number(entry.counts[key][n - 2]), 0) : 0;
+    return h(
+      "section",
+      { class: "card traffic-card", "data-vas": entry.vas_id === null ? "" : entry.vas_id },
+      h(
+        "div",
+        { class: "traffic-head" },
+        h("h3", { class: "traffic-vas" }, entry.vas_id === null ? "(no VASID)" : entry.vas_id),
+        h(
+          "span",
+          { class: "muted" },
+          entry.tps === null ? "no contract" : `contract ${number(entry.tps)} TPS`,
+          ` · last second ${current}/s · peak ${number(entry.peak)}/s`,
+        ),
+        h(
+          "span",
+          { class: "traffic-totals" },
+          data.series.map((key) =>
+            h("span", { class: `total t-${key}`, title: SERIES_LABELS.get(key) || key }, swatch(key), String(number(entry.totals[key]))),
+          ),
+        ),
+      ),
+      trafficChart(entry, data),
+    );
+  }
+
+  function trafficChart(entry, data) {
+    const W = 640;
+    const H = 170;
+    const left = 34;
+    const right = 8;
+    const top = 10;
+    const bottom = 20;
+    const plotW = W - left - right;
+    const plotH = H - top - bottom;
+    const n = number(data.seconds);
+    const elapsed = number(data.elapsed);
+    const barW = plotW / n;
+    const drawW = Math.max(barW >= 4 ? barW - 1 : barW, 0.8); // a gap between wide bars
+    const tps = entry.tps === null ? null : number(entry.tps);
+    const yMax = niceCeil(Math.max(number(entry.peak), tps || 0, 1) * 1.1);
+    const x = (t) => left + ((Math.min(Math.max(t, 1 - n), 1) + n - 1) / n) * plotW;
+    const y = (v) => top + plotH - (v / yMax) * plotH;
+    const label = entry.vas_id === null ? "requests without a VASID" : `VASID ${entry.vas_id}`;
+    const chart = svg("svg", { class: "traffic-chart", viewBox: `0 0 ${W} ${H}`, role: "img" }, svg("title", null, `Requests per second, ${label}`));
+
+    // the 4030 windows of this VASID and of every VASID, under the bars
+    for (const w of data.windows) {
+      if (w.vas_id !== null && w.vas_id !== entry.vas_id) continue;
+      const x0 = x(number(w.from));
+      const x1 = x(number(w.to));
+      if (x1 - x0 < 0.5) continue;
+      const open = number(w.to) > elapsed;
+      chart.append(
+        svg(
+          "rect",
+          { class: `overload-window${w.vas_id === null ? " every" : ""}${open ? " open" : ""}`, x: x0, y: top, width: x1 - x0, height: plotH },
+          svg("title", null, `4030 window${w.vas_id === null ? " for every VASID" : ""}${open ? " (open)" : ""}`),
+        ),
+      );
+      if (x1 - x0 > 30) chart.append(svg("text", { class: "window-label", x: x0 + 4, y: top + 12 }, "4030"));
+    }
+    // grid and y labels
+    for (const value of [0, yMax / 2, yMax]) {
+      chart.append(svg("line", { class: "grid-line", x1: left, x2: W - right, y1: y(value), y2: y(value) }));
+      chart.append(svg("text", { class: "axis-label", x: left - 5, y: y(value) + 4, "text-anchor": "end" }, String(Math.round(value * 10) / 10)));
+    }
+    // stacked bars, one path per series
+    const base = new Array(n).fill(0);
+    for (const key of data.series) {
+      const counts = entry.counts[key] || [];
+      let d = "";
+      for (let i = 0; i < n; i++) {
+        const count = number(counts[i]);
+        if (count <= 0) continue;
+        const y0 = y(base[i]);
+        const y1 = y(base[i] + count);
+        base[i] += count;
+        d += `M${(left + i * barW).toFixed(2)} ${y0.toFixed(2)}h${drawW.toFixed(2)}V${y1.toFixed(2)}h${(-drawW).toFixed(2)}Z`;
+      }
+      chart.append(svg("path", { class: `bar bar-${key}`, d: d || null }));
+    }
+    // the contracted TPS
+    if (tps !== null) {
+      chart.append(svg("line", { class: "tps-line", x1: left, x2: W - right, y1: y(tps), y2: y(tps) }));
+      chart.append(svg("text", { class: "tps-label", x: W - right - 2, y: y(tps) - 4, "text-anchor": "end" }, `${tps} TPS`));
+    }
+    // time axis: now at the right, a tick every minute (every 10 s for a minute or less)
+    const step = n > 60 ? 60 : 10;
+    for (let ago = 0; ago < n; ago += step) {
+      const at = x(elapsed - ago);
+      chart.append(svg("line", { class: "tick", x1: at, x2: at, y1: top + plotH, y2: top + plotH + 4 }));
+      chart.append(
+        svg(
+          "text",
+          { class: "axis-label", x: at, y: H - 4, "text-anchor": ago === 0 ? "end" : "middle" },
+          ago === 0 ? "now" : step === 60 ? `−${ago / 60} min` : `−${ago} s`,
+        ),
+      );
+    }
+    return chart;
+  }
+
   // -- live updates ------------------------------------------------------------------------
 
   function setLive(stateName, text) {
@@ -1029,6 +1294,7 @@
     switch (event.type) {
       case "request":
         refreshList();
+        if (state.view === "traffic") schedule("traffic", 250, loadTraffic);
         break;
       case "report":
         refreshList(300);
@@ -1048,6 +1314,7 @@
         break;
       case "overload":
         if (state.view === "controls") refreshOverload();
+        if (state.view === "traffic") schedule("traffic", 0, loadTraffic);
         break;
       default:
         break;
@@ -1078,7 +1345,8 @@
     try {
       state.info = await api("GET", "/api/info");
       const url = `${location.origin}${state.info.mm7_path}`;
-      $("endpoint").replaceChildren(
+      fill(
+        $("endpoint"),
         h("code", null, `POST ${url}`),
         h("span", { class: "pill" }, state.info.profile),
         state.info.time_scale !== 1 ? h("span", { class: "pill" }, `time ×${state.info.time_scale}`) : null,
@@ -1090,12 +1358,18 @@
   }
 
   function start() {
-    $("filters").addEventListener("input", () => debounce("filters", 250, () => refreshList(0)));
+    $("filters").addEventListener("input", () => debounce("filters", 250, () => page(null)));
     $("filters").addEventListener("submit", (event) => {
       event.preventDefault();
-      refreshList(0);
+      page(null);
     });
-    $("filters").addEventListener("reset", () => setTimeout(() => refreshList(0), 0));
+    $("filters").addEventListener("reset", () => setTimeout(() => page(null), 0));
+    $("page-newest").addEventListener("click", () => page(null));
+    $("page-newer").addEventListener("click", () => page("newer"));
+    $("page-older").addEventListener("click", () => page("older"));
+    $("btn-traffic").addEventListener("click", () => {
+      location.hash = state.view === "traffic" ? "#/" : "#/traffic";
+    });
     $("btn-controls").addEventListener("click", () => {
       location.hash = state.view === "controls" ? "#/" : "#/controls";
     });

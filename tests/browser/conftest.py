@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import pytest
 import pytest_asyncio
 from inbox_rig import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, Rig, running_rig
 from playwright.async_api import Browser, Page, async_playwright
@@ -22,9 +23,10 @@ async def browser() -> AsyncIterator[Browser]:
 
 
 @pytest_asyncio.fixture(loop_scope="module")
-async def rig() -> AsyncIterator[Rig]:
-    """A fresh mock MMSC (time scale 0.1) whose reports go to a receiver, and a client."""
-    async with running_rig() as rig:
+async def rig(request: pytest.FixtureRequest) -> AsyncIterator[Rig]:
+    """A fresh mock MMSC (time scale 0.1, or the test's indirect parameter) whose reports go
+    to a receiver, and a client."""
+    async with running_rig(getattr(request, "param", 0.1)) as rig:
         yield rig
 
 

@@ -1,9 +1,11 @@
-"""Take the README's screenshots of the web inbox: ``docs/screenshots/inbox.png`` and
-``docs/screenshots/message.png``.
+"""Take the README's screenshots of the web inbox: ``docs/screenshots/inbox.png``,
+``docs/screenshots/message.png`` and ``docs/screenshots/traffic.png``.
 
 Runs the real mock MMSC, a report receiver and the real client on 127.0.0.1, sends a few
 Korean MMS (one with a photo drawn by the browser), and photographs the page in headless
-Chromium. Usage, from the repository root::
+Chromium; then drives about 45 seconds of traffic over plain HTTP at two VASIDs (one above its
+TPS contract, one through a 4030 window) and photographs the traffic view. Usage, from the
+repository root::
 
     .venv/bin/python tests/browser/make_screenshots.py [OUTPUT_DIR]
 """
@@ -14,10 +16,13 @@ import asyncio
 import sys
 from pathlib import Path
 
+import aiohttp
 from inbox_rig import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, make_jpeg, running_rig
-from playwright.async_api import async_playwright, expect
+from playwright.async_api import Browser, async_playwright, expect
 
 from mm7client import Part, SubmitRequest
+from mockmmsc import MockMMSC
+from mockmmsc.testing import lgt_submit, post_mm7
 
 ROOT = Path(__file__).resolve().parents[2]
 VIEWPORT = {"width": 1440, "height": 860}
@@ -108,11 +113,42 @@ async def main(out: Path) -> None:
                 await page.wait_for_selector(".c-report .rep-acknowledged")
                 await page.screenshot(path=str(out / "message.png"))
                 await context.close()
+            async with running_rig(time_scale=0.05) as rig:
+                await traffic_screenshot(browser, rig.mmsc, out / "traffic.png")
         finally:
             await browser.close()
-    for name in ("inbox.png", "message.png"):
+    for name in ("inbox.png", "message.png", "traffic.png"):
         path = out / name
         print(f"{path}: {path.stat().st_size // 1024} KB")
+
+
+async def traffic_screenshot(browser: Browser, mmsc: MockMMSC, path: Path) -> None:
+    """About 45 s of traffic: VAS01 ramps from 2 to 9 requests a second against a contract of
+    5 TPS (the rest get 7103); VAS02 sends 3 a second and goes through a 4030 window of 15 s."""
+    mmsc.set_tps("VAS01", 5)
+    context = await browser.new_context(viewport=VIEWPORT, locale="ko-KR")
+    context.set_default_timeout(TIMEOUT_MS)
+    page = await context.new_page()
+    await page.goto(f"{mmsc.base_url}/#/traffic")
+    await page.click('button[data-span="60"]')
+    bodies = {
+        vas: lgt_submit("01012345678", vas_id=vas, subject="트래픽") for vas in ("VAS01", "VAS02")
+    }
+    async with aiohttp.ClientSession() as session:
+        sends: list[asyncio.Task[object]] = []
+        for second in range(45):
+            if second == 18:  # 15 real seconds at the time scale of 0.05
+                mmsc.overload(300, vas_id="VAS02")
+            rate = {"VAS01": 2 + second * 7 // 44, "VAS02": 3}
+            for vas, count in rate.items():
+                for _ in range(count):
+                    sends.append(asyncio.create_task(post_mm7(session, mmsc.url, bodies[vas])))
+            await asyncio.sleep(1.0)
+        await asyncio.gather(*sends)
+    await page.wait_for_selector(".traffic-card .overload-window")
+    await page.wait_for_timeout(1500)  # one more refresh of the chart
+    await page.screenshot(path=str(path))
+    await context.close()
 
 
 if __name__ == "__main__":

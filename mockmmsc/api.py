@@ -20,6 +20,7 @@ import functools
 import json
 import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable
+from operator import attrgetter
 from typing import Any, cast
 from urllib.parse import quote
 
@@ -146,10 +147,6 @@ def _content_disposition(filename: str, kind: str) -> str:
     return f"{kind}; filename=\"{ascii_name or 'part'}\"; filename*=UTF-8''{quote(filename)}"
 
 
-def _arrival(item: ReceivedRequest) -> int:
-    return item.id  # ids are given in the order requests arrive
-
-
 def _sse(event: dict[str, Any]) -> bytes:
     return b"data: " + json.dumps(event, separators=(",", ":")).encode() + b"\n\n"
 
@@ -241,8 +238,9 @@ class JsonApi:
         offset = int_param(request.query, "offset", 0, 10**9)
         before_id = int_param(request.query, "before_id", 0, 10**18) or None
         items = self.state.store.messages
-        # newest first by arrival (the store keeps them in the order they were answered)
-        items.sort(key=_arrival, reverse=True)
+        # newest first by arrival: ids are given as requests arrive (the store keeps them in
+        # the order they were answered, which a delayed answer changes)
+        items.sort(key=attrgetter("id"), reverse=True)
         matching = [m for m in items if query.matches(m)]
         newer = 0
         if before_id is not None:

@@ -2,8 +2,10 @@
 
 The page is plain HTML, CSS and JavaScript shipped as package data (no build step, nothing
 fetched from the internet). Everything it shows comes from the JSON API
-(:mod:`mockmmsc.api`): the list and a message from ``/api/messages``, live updates from
-``/api/events``, the controls from ``/api/overload``, ``/api/tps`` and ``/api/rules``.
+(:mod:`mockmmsc.api`): the list and a message from ``/api/messages`` (paged back with its
+``before_id`` cursor), live updates from ``/api/events``, the controls from ``/api/overload``,
+``/api/tps`` and ``/api/rules``, the traffic view (plain SVG charts drawn by the page's own
+script) from ``/api/traffic``.
 
 Everything shown is attacker-controlled, so the page builds its DOM with text nodes only and
 is served with a strict Content-Security-Policy.

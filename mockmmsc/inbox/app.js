@@ -1,7 +1,8 @@
 /* The mock MMSC's web inbox. Plain JavaScript, no dependencies, no build step.
  *
  * Everything shown comes from requests an untrusted VASP sent: the DOM is only ever built with
- * createElement and text nodes (data never goes through an HTML parser), and URLs are only ever built from numbers.
+ * createElement (createElementNS for the traffic charts' SVG) and text nodes (data never goes
+ * through an HTML parser), and URLs are only ever built from numbers.
  */
 "use strict";
 

@@ -58,35 +58,50 @@ def series_of(code: int | None) -> int:
 
 class _Ring:
     """One VASID's per-second counters: slot ``s % size`` holds second ``s`` when
-    ``stamps[slot] == s`` (otherwise it is stale and reads as zeros)."""
+    ``stamps[slot] == s`` (otherwise it is stale and reads as zeros); one array per series."""
 
     __slots__ = ("counts", "last", "size", "stamps")
 
     def __init__(self, size: int) -> None:
         self.size = size
         self.stamps = array("q", [-1]) * size
-        self.counts = array("Q", [0]) * (size * len(SERIES))
+        self.counts = [array("Q", [0]) * size for _ in SERIES]
         self.last = -1  # the latest second counted
 
     def add(self, second: int, series: int) -> None:
         slot = second % self.size
-        base = slot * len(SERIES)
         if self.stamps[slot] != second:
             self.stamps[slot] = second
-            for i in range(len(SERIES)):
-                self.counts[base + i] = 0
-        self.counts[base + series] += 1
+            for column in self.counts:
+                column[slot] = 0
+        self.counts[series][slot] += 1
         self.last = max(self.last, second)
+
+    def _slice(self, values: array[int], lo: int, hi: int) -> list[int]:
+        """``values`` of the slots of seconds ``lo`` .. ``hi`` (at most ``size`` of them)."""
+        start, stop = lo % self.size, hi % self.size + 1
+        if start < stop:
+            return values[start:stop].tolist()
+        return values[start:].tolist() + values[:stop].tolist()
 
     def read(self, first: int, last: int) -> list[list[int]]:
         """Per series, the counts of seconds ``first`` .. ``last`` (inclusive)."""
-        out = [[0] * (last - first + 1) for _ in SERIES]
-        for second in range(max(first, self.last - self.size + 1), min(last, self.last) + 1):
-            slot = second % self.size
-            if self.stamps[slot] == second:
-                base = slot * len(SERIES)
-                for i, column in enumerate(out):
-                    column[second - first] = self.counts[base + i]
+        lo, hi = max(first, self.last - self.size + 1), min(last, self.last)
+        if lo > hi:
+            return [[0] * (last - first + 1) for _ in SERIES]
+        before, after = [0] * (lo - first), [0] * (last - hi)
+        fresh = [
+            stamp == second
+            for stamp, second in zip(
+                self._slice(self.stamps, lo, hi), range(lo, hi + 1), strict=True
+            )
+        ]
+        out = []
+        for column in self.counts:
+            counts = self._slice(column, lo, hi)
+            if not all(fresh):
+                counts = [count if ok else 0 for count, ok in zip(counts, fresh, strict=True)]
+            out.append(before + counts + after)
         return out
 
 

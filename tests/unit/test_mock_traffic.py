@@ -3,6 +3,7 @@ ring, and the 4030 windows, read under a fake clock (plain numbers and the mock'
 
 from __future__ import annotations
 
+import random
 import sys
 
 import pytest
@@ -74,14 +75,41 @@ def test_memory_is_bounded_whatever_the_run_length() -> None:
         meter.count(vas_id, 1000, second + 0.25)
         if ring is None:
             ring = meter._rings[vas_id]
-            sizes = (sys.getsizeof(ring.stamps), sys.getsizeof(ring.counts))
+            size = _bytes(ring)
     assert len(meter) == 4  # the VASIDs idle the longest were forgotten
     assert meter.forgotten_vas_ids == 20_000 - 4
     for kept in meter._rings.values():
-        assert (sys.getsizeof(kept.stamps), sys.getsizeof(kept.counts)) == sizes
+        assert _bytes(kept) == size
     for at in range(0, 20_000, 7):
         meter.window_opened(None, float(at), at + 3.0)
     assert len(meter._windows) <= 30 // 7 + 2  # only those that reach into the span
+
+
+def _bytes(ring: object) -> int:
+    arrays = [ring.stamps, *ring.counts]  # type: ignore[attr-defined]
+    return sum(sys.getsizeof(a) for a in arrays)
+
+
+def test_reads_equal_a_plain_count_of_every_request_in_the_span() -> None:
+    rng = random.Random(7)
+    meter = TrafficMeter(50)
+    seen: list[tuple[int, int]] = []  # (second, series) of every request
+    now = 1000.0
+    for _ in range(3000):
+        now += rng.choice([0.01, 0.3, 1.0, 7.0, 49.0, 120.0])
+        code = rng.choice([1000, 7103, 4030, 2007])
+        meter.count("V", code, now)
+        seen.append((int(now), series_of(code)))
+        if rng.random() < 0.2:
+            span = rng.randint(1, 60)
+            at = now + rng.choice([0.0, 0.5, 3.0, 60.0])
+            first = int(at) - min(span, 50) + 1
+            expected = [[0] * (int(at) - first + 1) for _ in SERIES]
+            for second, series in seen:
+                if first <= second <= int(at):
+                    expected[series][second - first] += 1
+            got = meter.snapshot(at, span).vas_ids.get("V")
+            assert list(got or ()) == (expected if any(map(any, expected)) else [])
 
 
 def test_the_window_bound_drops_the_oldest() -> None:

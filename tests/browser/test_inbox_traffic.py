@@ -37,6 +37,11 @@ def card(page: Page, vas_id: str):  # type: ignore[no-untyped-def]
 
 async def test_traffic_chart_draws_updates_and_shades_a_4030_window(page: Page, rig: Rig) -> None:
     api = rig.mmsc.base_url + "/api"
+    console_errors: list[str] = []  # a Content-Security-Policy violation would be one
+    page.on(
+        "console",
+        lambda m: console_errors.append(f"{m.text} {m.location}") if m.type == "error" else None,
+    )
     await open_page(page, rig, "#/traffic")
     await expect(page.locator("#btn-traffic")).to_have_class("btn active")
     await expect(page.locator("#traffic-empty")).to_have_text("No traffic in the last 5 minutes.")
@@ -112,6 +117,7 @@ async def test_traffic_chart_draws_updates_and_shades_a_4030_window(page: Page, 
     await expect(first.locator("text.axis-label", has_text="−50 s")).to_have_count(1)
     await expect(first.locator(".t-accepted")).to_have_text(str(accepted))
     assert await page.evaluate("window.__sameDocument") is True
+    assert console_errors == []
 
 
 @pytest.mark.parametrize("rig", [1.0], indirect=True)

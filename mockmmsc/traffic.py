@@ -96,10 +96,11 @@ class _Ring:
                 self._slice(self.stamps, lo, hi), range(lo, hi + 1), strict=True
             )
         ]
+        stale = not all(fresh)
         out = []
         for column in self.counts:
             counts = self._slice(column, lo, hi)
-            if not all(fresh):
+            if stale:
                 counts = [count if ok else 0 for count, ok in zip(counts, fresh, strict=True)]
             out.append(before + counts + after)
         return out

@@ -9,8 +9,17 @@ from an aiohttp request under a :class:`BodyPolicy`):
   ``application/octet-stream`` is accepted: the codec sniffs the envelope or the boundary);
 * :func:`parse_basic_auth`, :func:`credentials_match`, :func:`check_basic_auth` - HTTP Basic
   credentials, compared in constant time, an empty user or password never matching;
+  :func:`basic_auth_setting` - a configured user and password: both non-empty, or neither;
+* :func:`parse_networks`, :func:`check_peer` - an IP allow-list (403 / 4007 outside it);
+  :func:`exposure_problem` - a non-loopback address served with neither (say so, or refuse);
 * :class:`BodyPolicy` - the body size bound, checked from Content-Length before reading, while
-  reading, and against Content-Length once read (a truncated body is never acknowledged);
+  reading, and against Content-Length once read (a truncated body is never acknowledged); and
+  the time a body read may take (:meth:`BodyPolicy.allowance`: a total bound and a minimum
+  rate, so a slow but live sender gets through and a stalled one does not hold on);
+* :class:`ServerLimits` - how long a connection may stay idle or take to send its header and
+  body, how many connections are served at once, how often accept errors are logged
+  (:mod:`mm7client.http_server` applies them to an aiohttp application);
+* :class:`OncePerInterval` - the rule logging a repeated error once per interval with a count;
 * :func:`status_text` - the one table of StatusTexts (LG U+'s spellings, from
   :mod:`mm7client.codes`);
 * :func:`parse_error_refusal`, :func:`fault_answer` - the SOAP Fault answering a refused or
@@ -25,8 +34,10 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-from collections.abc import Mapping
-from dataclasses import dataclass
+import ipaddress
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields, replace
 from functools import lru_cache
 
 from mm7client.codec import encode
@@ -40,16 +51,25 @@ __all__ = [
     "SNIFFED_MEDIA_TYPES",
     "STATUS_IMPROPER_IDENTIFICATION",
     "STATUS_MESSAGE_FORMAT_CORRUPT",
+    "STATUS_SERVICE_DENIED",
     "BodyPolicy",
     "FaultAnswer",
+    "IPNetwork",
+    "OncePerInterval",
     "Refusal",
+    "ServerLimits",
+    "basic_auth_setting",
     "check_basic_auth",
     "check_media_type",
+    "check_peer",
     "credentials_match",
+    "exposure_problem",
     "fault_answer",
+    "is_loopback_host",
     "media_type",
     "parse_basic_auth",
     "parse_error_refusal",
+    "parse_networks",
     "refusal_answer",
     "status_text",
 ]
@@ -64,6 +84,7 @@ SNIFFED_MEDIA_TYPES = frozenset({"", "application/octet-stream"})
 #: MM7 status codes these checks answer with.
 STATUS_MESSAGE_FORMAT_CORRUPT = 2007
 STATUS_IMPROPER_IDENTIFICATION = 4001
+STATUS_SERVICE_DENIED = 4007
 _MAX_REASON = 500
 
 
@@ -168,26 +189,127 @@ def check_basic_auth(
     return Refusal(401, STATUS_IMPROPER_IDENTIFICATION, reason, challenge)
 
 
+def basic_auth_setting(user: str | None, password: str | None) -> tuple[str, str] | None:
+    """The ``(user, password)`` a server requires, from its settings: ``None`` when neither is
+    given; :class:`ValueError` when only one is, or either is empty (a server must never end
+    up accepting an empty user or password)."""
+    if user is None and password is None:
+        return None
+    problems = [
+        f"the {name} is {'empty' if value == '' else 'missing'}"
+        for name, value in (("user", user), ("password", password))
+        if not value
+    ]
+    if problems:
+        raise ValueError(
+            "HTTP Basic auth needs both a user and a password, non-empty: " + " and ".join(problems)
+        )
+    assert user is not None and password is not None
+    return (user, password)
+
+
+# -- who may connect ---------------------------------------------------------------------------
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(entries: Iterable[str | IPNetwork]) -> tuple[IPNetwork, ...]:
+    """An allow-list from addresses and CIDR networks (``"10.0.0.0/8"``, ``"192.0.2.7"``,
+    ``"2001:db8::/32"``); :class:`ValueError` naming an entry that is neither."""
+    networks: list[IPNetwork] = []
+    for entry in entries:
+        if isinstance(entry, ipaddress.IPv4Network | ipaddress.IPv6Network):
+            networks.append(entry)
+            continue
+        try:
+            networks.append(ipaddress.ip_network(entry.strip(), strict=False))
+        except ValueError:
+            raise ValueError(f"allow-list entry {entry!r}: not an IP address or network") from None
+    return tuple(networks)
+
+
+def check_peer(peer: str | None, networks: tuple[IPNetwork, ...] | None) -> Refusal | None:
+    """``None`` when the TCP peer address ``peer`` is in ``networks`` (or there is no
+    allow-list), else a 403 / 4007 refusal. An IPv4-mapped IPv6 address counts as IPv4."""
+    if networks is None:
+        return None
+    try:
+        address = ipaddress.ip_address(peer or "")
+    except ValueError:
+        return Refusal(403, STATUS_SERVICE_DENIED, f"peer address {peer!r} is not allowed")
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if any(address in network for network in networks):
+        return None
+    return Refusal(403, STATUS_SERVICE_DENIED, f"peer address {peer} is not allowed")
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether listening on ``host`` is reachable from this machine only (``localhost`` or a
+    loopback address; ``""``, ``0.0.0.0``, ``::`` and other names are not)."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def exposure_problem(host: str, *, authenticated: bool, allow_listed: bool) -> str | None:
+    """What is wrong with serving on ``host``: ``None`` when it is loopback or protected by
+    HTTP Basic auth or an IP allow-list, else the sentence to refuse (or warn) with."""
+    if is_loopback_host(host) or authenticated or allow_listed:
+        return None
+    return (
+        f"listening on {host or 'every address'!r} with neither HTTP Basic auth nor an IP "
+        "allow-list: anyone who reaches it may post"
+    )
+
+
 # -- bounded body ----------------------------------------------------------------------------
+
+
+#: Default time bounds of a body read (see :class:`BodyPolicy`).
+DEFAULT_BODY_TIMEOUT = 120.0
+DEFAULT_BODY_MIN_RATE = 500.0
+DEFAULT_BODY_GRACE = 10.0
 
 
 @dataclass(frozen=True, slots=True)
 class BodyPolicy:
-    """How much body a server reads, and what it answers beyond that.
+    """How much body a server reads, for how long, and what it answers beyond that.
+
+    The time a read may take grows with what arrived (Apache's ``mod_reqtimeout`` rule):
+    ``grace + received / min_rate`` seconds from the first read, never more than ``timeout``.
+    A sender keeping ``min_rate`` bytes per second on average always has time left; one that
+    stalls is refused (HTTP 408, status 2007) once its allowance runs out.
 
     Attributes:
         max_bytes: the largest body accepted.
         status_code: the MM7 status of the 413 fault (the receiver answers 2007 "Message
             format corrupt"; the mock answers as LG U+ does, 2004 "Multimedia content
             refused,").
+        timeout: the longest a body read may take, however fast the body flows (seconds;
+            ``None``: no bound in time at all).
+        min_rate: the average rate (bytes per second) a body must keep after ``grace``.
+        grace: the seconds a body read gets before the rate counts.
     """
 
     max_bytes: int
     status_code: int = STATUS_MESSAGE_FORMAT_CORRUPT
+    timeout: float | None = DEFAULT_BODY_TIMEOUT
+    min_rate: float = DEFAULT_BODY_MIN_RATE
+    grace: float = DEFAULT_BODY_GRACE
 
     def __post_init__(self) -> None:
         if self.max_bytes < 0:
             raise ValueError(f"max_bytes={self.max_bytes!r}: must not be negative")
+        if self.timeout is not None and not self.timeout > 0:
+            raise ValueError(f"timeout={self.timeout!r}: must be > 0 seconds (or None)")
+        if not self.min_rate > 0:
+            raise ValueError(f"min_rate={self.min_rate!r}: must be > 0 bytes per second")
+        if not self.grace > 0:
+            raise ValueError(f"grace={self.grace!r}: must be > 0 seconds")
 
     def check_declared(self, content_length: int | None) -> Refusal | None:
         """Before reading: refuse a Content-Length over the limit (``None``: chunked)."""
@@ -217,6 +339,174 @@ class BodyPolicy:
                 f"body of {size} bytes does not match its Content-Length {content_length}",
             )
         return None
+
+    def allowance(self, received: int) -> float:
+        """Seconds from the start of the read that a body with ``received`` bytes so far may
+        take: ``grace + received / min_rate``, at most ``timeout`` (``inf`` without one)."""
+        earned = self.grace + received / self.min_rate
+        return earned if self.timeout is None else min(self.timeout, earned)
+
+    def time_left(self, received: int, elapsed: float) -> float:
+        """Seconds the read may still wait for more (``<= 0``: the time is up)."""
+        return self.allowance(received) - elapsed
+
+    def check_time(self, received: int, elapsed: float) -> Refusal | None:
+        """While reading: refuse (:meth:`too_slow`) a body whose allowance ran out after
+        ``elapsed`` seconds with ``received`` bytes; ``None`` while time is left."""
+        if self.time_left(received, elapsed) > 0:
+            return None
+        return self.too_slow(received, elapsed)
+
+    def too_slow(self, received: int, elapsed: float) -> Refusal:
+        """The refusal of a body read that ran out of time: HTTP 408, status 2007 (the sender
+        resends; nothing partial is acknowledged)."""
+        if self.timeout is not None and elapsed >= self.timeout:
+            rule = f"the limit of {self.timeout:g} s"
+        else:
+            rule = f"{self.grace:g} s plus 1 s per {self.min_rate:g} bytes"
+        return Refusal(
+            408,
+            STATUS_MESSAGE_FORMAT_CORRUPT,
+            f"body too slow: {received} bytes in {elapsed:.1f} s ({rule})",
+        )
+
+
+# -- connection limits ------------------------------------------------------------------------
+
+#: Connections served at once when :attr:`ServerLimits.max_connections` is not set.
+DEFAULT_MAX_CONNECTIONS = 1024
+#: Descriptors left free for files, the store and logging below the process's limit.
+RESERVED_DESCRIPTORS = 64
+
+
+def _positive(name: str, value: float) -> None:
+    if not value > 0:
+        raise ValueError(f"{name}={value!r}: must be > 0")
+
+
+@dataclass(frozen=True, slots=True)
+class ServerLimits:
+    """How long and how many: the bounds every server puts on its connections.
+
+    The defaults suit a carrier link (an MMSC posting reports, a VASP posting SubmitReqs);
+    :mod:`mm7client.http_server` applies them.
+
+    Attributes:
+        header_timeout: seconds a connection gets to send a complete request header, from its
+            opening or from its first byte after an answer (408 or closed after).
+        idle_timeout: seconds a keep-alive connection may wait for its next request.
+        body_timeout: the longest a body read may take (:attr:`BodyPolicy.timeout`).
+        body_min_rate: the average bytes per second a body must keep after ``body_grace``
+            (:attr:`BodyPolicy.min_rate`).
+        body_grace: seconds a body read gets before the rate counts (:attr:`BodyPolicy.grace`).
+        max_connections: connections served at once; more wait in the listen backlog until
+            one closes. ``None``: :data:`DEFAULT_MAX_CONNECTIONS`, lowered to stay
+            :data:`RESERVED_DESCRIPTORS` under the process's descriptor limit.
+        accept_error_interval: an accept error (``EMFILE`` "Too many open files") is logged
+            at most once per this many seconds, with the count of the ones not logged.
+        backlog: the listen backlog (connections the kernel queues before they are accepted).
+    """
+
+    header_timeout: float = 10.0
+    idle_timeout: float = 15.0
+    body_timeout: float = DEFAULT_BODY_TIMEOUT
+    body_min_rate: float = DEFAULT_BODY_MIN_RATE
+    body_grace: float = DEFAULT_BODY_GRACE
+    max_connections: int | None = None
+    accept_error_interval: float = 10.0
+    backlog: int = 128
+
+    def __post_init__(self) -> None:
+        for name in (
+            "header_timeout",
+            "idle_timeout",
+            "body_timeout",
+            "body_min_rate",
+            "body_grace",
+            "accept_error_interval",
+        ):
+            _positive(name, getattr(self, name))
+        if self.max_connections is not None and self.max_connections < 1:
+            raise ValueError(f"max_connections={self.max_connections!r}: must be >= 1")
+        if self.backlog < 1:
+            raise ValueError(f"backlog={self.backlog!r}: must be >= 1")
+
+    def body_policy(
+        self, max_bytes: int, *, status_code: int = STATUS_MESSAGE_FORMAT_CORRUPT
+    ) -> BodyPolicy:
+        """The :class:`BodyPolicy` of a body of at most ``max_bytes`` under these limits."""
+        return BodyPolicy(
+            max_bytes,
+            status_code,
+            timeout=self.body_timeout,
+            min_rate=self.body_min_rate,
+            grace=self.body_grace,
+        )
+
+    def connection_cap(self, descriptor_limit: int | None) -> int:
+        """Connections served at once: :attr:`max_connections` when set, else
+        :data:`DEFAULT_MAX_CONNECTIONS` lowered to ``descriptor_limit`` minus
+        :data:`RESERVED_DESCRIPTORS` (at least 1; ``None``: no known limit)."""
+        if self.max_connections is not None:
+            return self.max_connections
+        if descriptor_limit is None or descriptor_limit <= 0:
+            return DEFAULT_MAX_CONNECTIONS
+        return max(1, min(DEFAULT_MAX_CONNECTIONS, descriptor_limit - RESERVED_DESCRIPTORS))
+
+    @classmethod
+    def from_env(
+        cls,
+        prefix: str,
+        environ: Mapping[str, str] | None = None,
+        *,
+        base: ServerLimits | None = None,
+    ) -> ServerLimits:
+        """``base`` (or the defaults) with each field read from ``<prefix><FIELD>`` when set
+        (``MM7_RECEIVER_HEADER_TIMEOUT=5``); a bad value raises :class:`ValueError` naming
+        the variable. ``MAX_CONNECTIONS`` may be ``auto`` (the default rule)."""
+        env = os.environ if environ is None else environ
+        changes: dict[str, object] = {}
+        for spec in fields(cls):
+            name = prefix + spec.name.upper()
+            raw = env.get(name)
+            if raw is None or not raw.strip():
+                continue
+            try:
+                if spec.name == "max_connections":
+                    changes[spec.name] = None if raw.strip() == "auto" else int(raw)
+                elif spec.name == "backlog":
+                    changes[spec.name] = int(raw)
+                else:
+                    changes[spec.name] = float(raw)
+            except ValueError:
+                raise ValueError(f"{name}={raw!r}: not a number") from None
+        try:
+            return replace(base or cls(), **changes)  # type: ignore[arg-type]
+        except ValueError as exc:
+            raise ValueError(f"{prefix}*: {exc}") from None
+
+
+@dataclass(slots=True)
+class OncePerInterval:
+    """Says when a repeated event is worth a log line: the first at once, then at most one per
+    ``interval`` seconds, carrying how many were not logged in between.
+
+    ``due(now)`` counts one event and returns ``None`` (stay quiet) or the number of events
+    the line stands for (1 + those kept quiet since the last line). Pure: the caller passes
+    the clock.
+    """
+
+    interval: float
+    _last: float | None = field(default=None, init=False)
+    _quiet: int = field(default=0, init=False)
+
+    def due(self, now: float) -> int | None:
+        """Count one event at ``now``; the count to log, or ``None`` to stay quiet."""
+        if self._last is not None and now - self._last < self.interval:
+            self._quiet += 1
+            return None
+        count, self._quiet, self._last = self._quiet + 1, 0, now
+        return count
 
 
 # -- status texts and faults ------------------------------------------------------------------

@@ -2,10 +2,13 @@
 :class:`~mm7client.server.BodyPolicy`.
 
 Kept apart so that ``import mm7client.server`` loads no aiohttp; the receiver and the mock (and
-the mock's admin API) read their bodies through :func:`read_body`.
+the mock's admin API) read their bodies through :func:`read_body`. Serving an application under
+:class:`~mm7client.server.ServerLimits` is :mod:`mm7client.http_server`.
 """
 
 from __future__ import annotations
+
+import asyncio
 
 from aiohttp import web
 
@@ -25,16 +28,26 @@ class RequestRefused(Exception):
 async def read_body(request: web.Request, policy: BodyPolicy) -> bytes:
     """The whole body of ``request``, refused (:class:`RequestRefused`) from its
     Content-Length before reading, as soon as it grows past ``policy.max_bytes`` (chunked or
-    lying about its length), or when it ends short of its Content-Length."""
+    lying about its length), when it ends short of its Content-Length, or when it arrives
+    slower than the policy allows (:meth:`BodyPolicy.allowance`: HTTP 408)."""
     declared = request.content_length
     refusal = policy.check_declared(declared)
     if refusal is not None:
         raise RequestRefused(refusal)
     stream = request.content
+    loop = asyncio.get_running_loop()
+    started = loop.time()
     chunks: list[bytes] = []
     size = 0
     while True:
-        chunk = await stream.readany()
+        left = policy.time_left(size, loop.time() - started)
+        try:
+            if left <= 0:
+                raise TimeoutError
+            async with asyncio.timeout(left):
+                chunk = await stream.readany()
+        except TimeoutError:
+            raise RequestRefused(policy.too_slow(size, loop.time() - started)) from None
         if not chunk:
             break
         size += len(chunk)

@@ -10,7 +10,14 @@ receivers; a PostgreSQL store is created and migrated by ``mm7 db upgrade --stor
 
 Options fall back to environment variables: ``MM7_RECEIVER_HOST``, ``MM7_RECEIVER_PORT``,
 ``MM7_RECEIVER_STORE``, ``MM7_RECEIVER_USER`` / ``MM7_RECEIVER_PASSWORD`` (HTTP Basic auth),
-``MM7_RECEIVER_ALLOW_IPS`` (comma-separated).
+``MM7_RECEIVER_ALLOW_IPS`` (comma-separated), ``MM7_RECEIVER_MAX_BODY_BYTES``,
+``MM7_RECEIVER_INSECURE`` (``1``), and the timeouts and limits ``MM7_RECEIVER_HEADER_TIMEOUT``,
+``..._IDLE_TIMEOUT``, ``..._BODY_TIMEOUT``, ``..._BODY_MIN_RATE``, ``..._BODY_GRACE``,
+``..._MAX_CONNECTIONS``, ``..._ACCEPT_ERROR_INTERVAL`` (see
+:class:`~mm7client.server.ServerLimits`).
+
+It refuses to start with a user but no password (or the reverse), and on a non-loopback address
+with neither HTTP Basic auth nor an IP allow-list unless ``--insecure`` says so.
 """
 
 from __future__ import annotations
@@ -23,12 +30,17 @@ import signal
 import sys
 from typing import Any
 
+from mm7client.cli.server_options import add_server_limit_options, server_limits_from_args
 from mm7client.codec import Limits
 from mm7client.profiles import get_profile
 from mm7client.receiver.server import ReceiverServer
 from mm7client.receiver.stores import is_postgres_url, open_store
+from mm7client.server import ServerLimits, basic_auth_setting
 
-__all__ = ["add_parser", "main", "run"]
+__all__ = ["ENV_PREFIX", "add_parser", "main", "run"]
+
+#: Environment variables ``MM7_RECEIVER_<OPTION>`` give the options' defaults.
+ENV_PREFIX = "MM7_RECEIVER_"
 
 
 def add_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -67,24 +79,44 @@ def add_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument(
         "--profile", default="lgt", help=with_default("profile of the answers", default="lgt")
     )
-    add_env_option(parser, "--user", env="MM7_RECEIVER_USER", help="HTTP Basic user")
-    add_env_option(parser, "--password", env="MM7_RECEIVER_PASSWORD", help="HTTP Basic password")
+    add_env_option(
+        parser, "--user", env="MM7_RECEIVER_USER", help="HTTP Basic user (with --password)"
+    )
+    add_env_option(
+        parser,
+        "--password",
+        env="MM7_RECEIVER_PASSWORD",
+        help="HTTP Basic password (with --user)",
+    )
     parser.add_argument(
         "--allow-ip",
         action="append",
         default=None,
         metavar="NET",
         help=with_default(
-            "address or network allowed to post (repeatable; the variable: comma-separated)",
+            "address or CIDR network allowed to post, others get 403 (repeatable; the "
+            "variable: comma-separated)",
             env="MM7_RECEIVER_ALLOW_IPS",
             default="everyone",
         ),
     )
     parser.add_argument(
+        "--insecure",
+        action="store_true",
+        default=os.environ.get("MM7_RECEIVER_INSECURE", "").lower() in ("1", "true", "yes"),
+        help=with_default(
+            "allow a non-loopback --host with neither --user/--password nor --allow-ip",
+            env="MM7_RECEIVER_INSECURE",
+            default="off",
+        ),
+    )
+    add_env_option(
+        parser,
         "--max-body-bytes",
+        env="MM7_RECEIVER_MAX_BODY_BYTES",
         type=int,
         default=Limits().max_body_bytes,
-        help=with_default("largest accepted body", default=Limits().max_body_bytes),
+        help="largest accepted body",
     )
     parser.add_argument(
         "--synchronous",
@@ -96,6 +128,7 @@ def add_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
             default="FULL",
         ),
     )
+    add_server_limit_options(parser, env_prefix=ENV_PREFIX)
     parser.set_defaults(func=run)
 
 
@@ -103,9 +136,8 @@ async def _serve(args: argparse.Namespace) -> int:
     allow_ips = args.allow_ip
     if allow_ips is None and os.environ.get("MM7_RECEIVER_ALLOW_IPS"):
         allow_ips = [ip for ip in os.environ["MM7_RECEIVER_ALLOW_IPS"].split(",") if ip.strip()]
-    basic_auth = None
-    if args.user is not None or args.password is not None:
-        basic_auth = (args.user or "", args.password or "")
+    basic_auth = basic_auth_setting(args.user, args.password)
+    server_limits = server_limits_from_args(args, ServerLimits.from_env(ENV_PREFIX))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -122,10 +154,14 @@ async def _serve(args: argparse.Namespace) -> int:
             allow_ips=allow_ips,
             limits=Limits(max_body_bytes=args.max_body_bytes),
             profile=get_profile(args.profile),
+            server_limits=server_limits,
+            insecure=args.insecure,
         ) as server,
     ):
         sys.stdout.write(server.url + "\n")
         sys.stdout.flush()
+        if server.exposure is not None:
+            sys.stderr.write(f"mm7 receive: INSECURE (--insecure): {server.exposure}\n")
         sys.stderr.write(f"mm7 receive: storing into {store!r}; Ctrl-C to stop\n")
         await stop.wait()
     return 0

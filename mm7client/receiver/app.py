@@ -18,6 +18,7 @@ missing / wrong HTTP Basic credentials 401         4001 Improper identification
 Content-Type not XML or multipart (*)  415         2007 Message format corrupt
 body larger than the limit             413         2007 Message format corrupt
 body shorter than its Content-Length   400         2007 Message format corrupt
+body slower than its time allowance    408         2007 Message format corrupt
 unreadable MIME / XML, XML bombs       500         2007 (from ``ParseError.status_code``)
 missing mandatory element              500         4004 Validation error
 not a request a VASP receives          500         4003 Unsupported operation
@@ -36,7 +37,6 @@ Mount it in your own application with ``app.add_subapp("/mm7/", create_receiver_
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -60,10 +60,14 @@ from mm7client.profiles import LGT, CarrierProfile, get_profile
 from mm7client.receiver.store import AddResult, ReceiverStore, StoredItem
 from mm7client.server import (
     BodyPolicy,
+    IPNetwork,
     Refusal,
+    ServerLimits,
     check_basic_auth,
     check_media_type,
+    check_peer,
     parse_error_refusal,
+    parse_networks,
     refusal_answer,
 )
 from mm7client.server_aiohttp import RequestRefused, read_body
@@ -75,8 +79,6 @@ log = logging.getLogger(__name__)
 #: Called with each newly stored item (not with duplicates). Return ``True`` to mark the item
 #: handled; anything else (or an exception) leaves it pending for a later consumer.
 ItemCallback = Callable[[StoredItem], Awaitable[object]]
-
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 _PREVIEW_BYTES = 256
 
@@ -90,32 +92,18 @@ class ReceiverConfig:
     basic_auth: tuple[str, str] | None = None
     allow_networks: tuple[IPNetwork, ...] | None = None
     limits: Limits = field(default_factory=Limits)
+    server_limits: ServerLimits = field(default_factory=ServerLimits)
     on_item: ItemCallback | None = None
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     @property
     def body_policy(self) -> BodyPolicy:
-        """The HTTP body bound (``limits.max_body_bytes``; 413 with 2007 beyond it)."""
-        return BodyPolicy(self.limits.max_body_bytes)
+        """The HTTP body bound: ``limits.max_body_bytes`` (413 with 2007 beyond it), read in
+        the time ``server_limits`` allows (408 with 2007 beyond it)."""
+        return self.server_limits.body_policy(self.limits.max_body_bytes)
 
 
 receiver_config_key = web.AppKey("mm7_receiver_config", ReceiverConfig)
-
-
-def _networks(allow_ips: Iterable[str | IPNetwork] | None) -> tuple[IPNetwork, ...] | None:
-    if allow_ips is None:
-        return None
-    networks: list[IPNetwork] = []
-    for entry in allow_ips:
-        try:
-            networks.append(
-                entry
-                if isinstance(entry, ipaddress.IPv4Network | ipaddress.IPv6Network)
-                else ipaddress.ip_network(entry.strip(), strict=False)
-            )
-        except ValueError as exc:
-            raise ValueError(f"allow_ips entry {entry!r}: not an IP address or network") from exc
-    return tuple(networks)
 
 
 def create_receiver_app(
@@ -127,6 +115,7 @@ def create_receiver_app(
     limits: Limits | None = None,
     on_item: ItemCallback | None = None,
     profile: CarrierProfile | str = LGT,
+    server_limits: ServerLimits | None = None,
 ) -> web.Application:
     """The receiver as an aiohttp application (run it, or mount it with ``add_subapp``).
 
@@ -141,6 +130,9 @@ def create_receiver_app(
         on_item: async callback run for each newly stored item, after it is stored; return
             ``True`` to mark the item handled.
         profile: carrier profile (or its name) the answers are encoded in (default LGT).
+        server_limits: the body read's time bounds (``body_timeout``, ``body_min_rate``,
+            ``body_grace``); the connection bounds apply where the app is served
+            (:class:`~mm7client.receiver.ReceiverServer`).
     """
     if basic_auth is not None and not all(basic_auth):
         raise ValueError(
@@ -150,8 +142,9 @@ def create_receiver_app(
         store=store,
         profile=get_profile(profile),
         basic_auth=basic_auth,
-        allow_networks=_networks(allow_ips),
+        allow_networks=None if allow_ips is None else parse_networks(allow_ips),
         limits=limits or Limits(),
+        server_limits=server_limits or ServerLimits(),
         on_item=on_item,
     )
     app = web.Application()
@@ -196,20 +189,6 @@ def _preview(body: bytes) -> str:
     return shown + (f"... ({len(body)} bytes)" if len(body) > _PREVIEW_BYTES else "")
 
 
-def _check_peer(config: ReceiverConfig, request: web.Request) -> None:
-    if config.allow_networks is None:
-        return
-    peer = request.remote
-    try:
-        address = ipaddress.ip_address(peer or "")
-    except ValueError:
-        raise RequestRefused(Refusal(403, 4007, f"peer address {peer!r} is not allowed")) from None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    if not any(address in network for network in config.allow_networks):
-        raise RequestRefused(Refusal(403, 4007, f"peer address {peer} is not allowed"))
-
-
 def _answer(message: MM7Message) -> Response:
     success = Status.of(1000, "Success")
     tid = message.transaction_id
@@ -234,7 +213,7 @@ async def _handle(config: ReceiverConfig, request: web.Request) -> web.StreamRes
     content_type = request.headers.get("Content-Type")
     body = b""
     try:
-        _check_peer(config, request)
+        _refuse(check_peer(request.remote, config.allow_networks))
         if config.basic_auth is not None:
             authorization = request.headers.get("Authorization")
             _refuse(check_basic_auth(authorization, config.basic_auth, realm="mm7-receiver"))

@@ -7,12 +7,12 @@ import logging
 from collections.abc import Iterable
 from types import TracebackType
 
-from aiohttp import web
-
 from mm7client.codec import Limits
+from mm7client.http_server import AppServer
 from mm7client.profiles import LGT, CarrierProfile
-from mm7client.receiver.app import IPNetwork, ItemCallback, create_receiver_app
+from mm7client.receiver.app import ItemCallback, create_receiver_app
 from mm7client.receiver.store import ReceiverStore
+from mm7client.server import IPNetwork, ServerLimits, exposure_problem
 
 __all__ = ["ReceiverServer"]
 
@@ -31,6 +31,12 @@ class ReceiverServer:
         store: where items go.
         host: address to listen on (default loopback only).
         port: TCP port; 0 picks a free one (read it back from :attr:`port` / :attr:`url`).
+        server_limits: header, idle and body timeouts, the connection cap
+            (:class:`~mm7client.server.ServerLimits`; served by
+            :class:`~mm7client.http_server.AppServer`).
+        insecure: allow listening on a non-loopback address with neither ``basic_auth`` nor
+            ``allow_ips`` (a warning is logged at start); without it that is a
+            :class:`ValueError`.
         shutdown_timeout: seconds in-flight requests get to finish when stopping.
     """
 
@@ -46,8 +52,18 @@ class ReceiverServer:
         allow_ips: Iterable[str | IPNetwork] | None = None,
         limits: Limits | None = None,
         profile: CarrierProfile | str = LGT,
+        server_limits: ServerLimits | None = None,
+        insecure: bool = False,
         shutdown_timeout: float = 5.0,
     ) -> None:
+        self.exposure = exposure_problem(
+            host, authenticated=basic_auth is not None, allow_listed=allow_ips is not None
+        )
+        if self.exposure is not None and not insecure:
+            raise ValueError(
+                f"{self.exposure}; protect it (HTTP Basic auth, an IP allow-list) or say "
+                "insecure=True (mm7 receive --insecure)"
+            )
         self.store = store
         self.host = host
         self.path = path if path.startswith("/") else "/" + path
@@ -59,10 +75,12 @@ class ReceiverServer:
             limits=limits,
             on_item=on_item,
             profile=profile,
+            server_limits=server_limits,
         )
+        self.server_limits = server_limits or ServerLimits()
         self._requested_port = port
         self._port: int | None = None
-        self._runner: web.AppRunner | None = None
+        self._server: AppServer | None = None
         self._shutdown_timeout = shutdown_timeout
 
     @property
@@ -80,30 +98,32 @@ class ReceiverServer:
 
     async def start(self) -> None:
         """Start listening."""
-        if self._runner is not None:
+        if self._server is not None:
             raise RuntimeError("ReceiverServer is already started")
-        runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=self._shutdown_timeout)
-        await runner.setup()
-        site = web.TCPSite(runner, self.host, self._requested_port, reuse_address=True)
-        try:
-            await site.start()
-        except BaseException:
-            await runner.cleanup()
-            raise
-        self._runner = runner
-        address = runner.addresses[0]
-        self._port = int(address[1])
+        server = AppServer(
+            self.app,
+            host=self.host,
+            port=self._requested_port,
+            limits=self.server_limits,
+            shutdown_timeout=self._shutdown_timeout,
+            name="MM7 receiver",
+        )
+        await server.start()
+        self._server = server
+        self._port = server.port
         log.info("MM7 receiver listening on %s", self.url)
+        if self.exposure is not None:
+            log.warning("MM7 receiver is insecure: %s", self.exposure)
 
     async def stop(self) -> None:
         """Stop listening; in-flight requests finish first (up to ``shutdown_timeout``)."""
-        runner, self._runner = self._runner, None
-        if runner is not None:
-            await runner.cleanup()
+        server, self._server = self._server, None
+        if server is not None:
+            await server.stop()
 
     async def serve_forever(self) -> None:
         """Start (if needed) and wait until cancelled."""
-        if self._runner is None:
+        if self._server is None:
             await self.start()
         await asyncio.Event().wait()
 

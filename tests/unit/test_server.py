@@ -13,14 +13,21 @@ from mm7client.model import SoapFault
 from mm7client.profiles import LGT, THREEGPP
 from mm7client.server import (
     BodyPolicy,
+    OncePerInterval,
     Refusal,
+    ServerLimits,
+    basic_auth_setting,
     check_basic_auth,
     check_media_type,
+    check_peer,
     credentials_match,
+    exposure_problem,
     fault_answer,
+    is_loopback_host,
     media_type,
     parse_basic_auth,
     parse_error_refusal,
+    parse_networks,
     refusal_answer,
     status_text,
 )
@@ -243,3 +250,150 @@ def test_parse_errors_become_500_refusals_with_their_status() -> None:
     too_large = BodyTooLargeError("part", 10, 5)
     assert parse_error_refusal(too_large).status_code == too_large.status_code
     assert parse_error_refusal(too_large, too_large_code=2004).status_code == 2004
+
+
+# -- time bounds of a body, connection limits, log once per interval ----------------------------
+
+
+def test_a_body_earns_time_at_the_minimum_rate_up_to_the_total_bound() -> None:
+    policy = BodyPolicy(10_000, timeout=30.0, min_rate=500.0, grace=10.0)
+    assert policy.allowance(0) == 10.0
+    assert policy.allowance(1_000) == 12.0  # 1 s more per 500 bytes
+    assert policy.allowance(1_000_000) == 30.0  # never past the total bound
+    assert BodyPolicy(10, timeout=None).allowance(10**9) > 10**6
+
+
+def test_a_sender_at_1_kb_per_second_never_runs_out_of_time() -> None:
+    policy = BodyPolicy(2_000_000, timeout=600.0, min_rate=500.0, grace=10.0)
+    for second in range(1, 500):
+        assert policy.check_time(received=1024 * second, elapsed=second) is None
+
+
+def test_a_stalled_body_is_refused_with_408_and_2007() -> None:
+    policy = BodyPolicy(10_000, timeout=30.0, min_rate=500.0, grace=10.0)
+    assert policy.check_time(received=100, elapsed=10.1) is None  # 10 + 100/500 = 10.2
+    refusal = policy.check_time(received=100, elapsed=10.3)
+    assert refusal is not None
+    assert (refusal.http_status, refusal.status_code) == (408, 2007)
+    assert "100 bytes in 10.3 s" in refusal.reason and "500 bytes" in refusal.reason
+    total = policy.check_time(received=9_000, elapsed=30.0)
+    assert total is not None and "limit of 30 s" in total.reason
+
+
+@pytest.mark.parametrize(
+    "field", ["timeout", "min_rate", "grace"], ids=["timeout", "min_rate", "grace"]
+)
+def test_body_policy_time_bounds_must_be_positive(field: str) -> None:
+    with pytest.raises(ValueError, match=field):
+        BodyPolicy(10, **{field: 0})
+
+
+def test_server_limit_defaults_keep_idle_and_header_reads_short() -> None:
+    limits = ServerLimits()
+    assert limits.header_timeout <= 30 and limits.idle_timeout <= 30
+    policy = limits.body_policy(1000, status_code=2004)
+    assert (policy.max_bytes, policy.status_code) == (1000, 2004)
+    assert (policy.timeout, policy.min_rate, policy.grace) == (
+        limits.body_timeout,
+        limits.body_min_rate,
+        limits.body_grace,
+    )
+
+
+def test_the_connection_cap_stays_under_the_descriptor_limit() -> None:
+    assert ServerLimits().connection_cap(None) == 1024
+    assert ServerLimits().connection_cap(100_000) == 1024
+    assert ServerLimits().connection_cap(256) == 256 - 64
+    assert ServerLimits().connection_cap(10) == 1
+    assert ServerLimits(max_connections=5000).connection_cap(256) == 5000  # as told
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"header_timeout": 0}, {"idle_timeout": -1}, {"max_connections": 0}, {"backlog": 0}],
+)
+def test_server_limits_refuse_values_naming_them(changes: dict[str, float]) -> None:
+    with pytest.raises(ValueError, match=next(iter(changes))):
+        ServerLimits(**changes)  # type: ignore[arg-type]
+
+
+def test_server_limits_from_the_environment() -> None:
+    limits = ServerLimits.from_env(
+        "RX_",
+        {"RX_HEADER_TIMEOUT": "2.5", "RX_MAX_CONNECTIONS": "300", "RX_IDLE_TIMEOUT": ""},
+    )
+    assert (limits.header_timeout, limits.max_connections) == (2.5, 300)
+    assert limits.idle_timeout == ServerLimits().idle_timeout
+    assert ServerLimits.from_env("RX_", {"RX_MAX_CONNECTIONS": "auto"}).max_connections is None
+    with pytest.raises(ValueError, match="RX_BODY_MIN_RATE='fast'"):
+        ServerLimits.from_env("RX_", {"RX_BODY_MIN_RATE": "fast"})
+    with pytest.raises(ValueError, match="idle_timeout"):
+        ServerLimits.from_env("RX_", {"RX_IDLE_TIMEOUT": "0"})
+
+
+def test_a_repeated_error_is_logged_once_per_interval_with_its_count() -> None:
+    rule = OncePerInterval(10.0)
+    assert rule.due(100.0) == 1
+    assert [rule.due(100.0 + t / 10) for t in range(1, 99)] == [None] * 98
+    assert rule.due(110.0) == 99  # this one and the 98 kept quiet
+    assert rule.due(115.0) is None
+    assert rule.due(120.5) == 2
+
+
+# -- who may connect --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("user", "password", "expected"),
+    [(None, None, None), ("carrier", "s3cret", ("carrier", "s3cret"))],
+)
+def test_basic_auth_setting_needs_both_or_neither(
+    user: str | None, password: str | None, expected: tuple[str, str] | None
+) -> None:
+    assert basic_auth_setting(user, password) == expected
+
+
+@pytest.mark.parametrize(
+    ("user", "password", "problem"),
+    [
+        ("carrier", None, "the password is missing"),
+        (None, "s3cret", "the user is missing"),
+        ("carrier", "", "the password is empty"),
+        ("", "s3cret", "the user is empty"),
+    ],
+)
+def test_basic_auth_setting_refuses_half_a_credential(
+    user: str | None, password: str | None, problem: str
+) -> None:
+    with pytest.raises(ValueError, match=problem):
+        basic_auth_setting(user, password)
+
+
+def test_the_allow_list_takes_addresses_and_networks() -> None:
+    networks = parse_networks(["10.0.0.0/8", " 192.0.2.7 ", "2001:db8::/32"])
+    assert check_peer("10.1.2.3", networks) is None
+    assert check_peer("192.0.2.7", networks) is None
+    assert check_peer("::ffff:10.9.9.9", networks) is None  # IPv4-mapped counts as IPv4
+    assert check_peer("2001:db8::1", networks) is None
+    refusal = check_peer("192.0.2.8", networks)
+    assert refusal is not None and (refusal.http_status, refusal.status_code) == (403, 4007)
+    assert "192.0.2.8" in refusal.reason
+    assert check_peer(None, networks) is not None
+    assert check_peer("203.0.113.1", None) is None  # no allow-list: everyone
+    with pytest.raises(ValueError, match="'nope'"):
+        parse_networks(["nope"])
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.8.0.1", "::1", "localhost", "[::1]"])
+def test_loopback_hosts_need_no_protection(host: str) -> None:
+    assert is_loopback_host(host)
+    assert exposure_problem(host, authenticated=False, allow_listed=False) is None
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "", "192.0.2.1", "mm7.example"])
+def test_other_hosts_need_auth_or_an_allow_list(host: str) -> None:
+    assert not is_loopback_host(host)
+    problem = exposure_problem(host, authenticated=False, allow_listed=False)
+    assert problem is not None and "neither HTTP Basic auth nor an IP allow-list" in problem
+    assert exposure_problem(host, authenticated=True, allow_listed=False) is None
+    assert exposure_problem(host, authenticated=False, allow_listed=True) is None

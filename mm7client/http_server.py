@@ -1,0 +1,386 @@
+"""Serving an aiohttp application so that no connection is held forever.
+
+The receiver and the mock MMSC both run through :class:`AppServer`; it applies
+:class:`~mm7client.server.ServerLimits` where aiohttp alone does not:
+
+* **its own accept loop** (public asyncio API: ``sock_accept`` + ``connect_accepted_socket``
+  on sockets bound by ``create_server(start_serving=False)``): at most
+  :meth:`ServerLimits.connection_cap` connections are served at once, further ones wait in the
+  kernel's listen backlog (they cost this process no descriptor); an accept error such as
+  ``EMFILE`` ("Too many open files") pauses accepting for a moment and is logged once per
+  ``accept_error_interval`` with a count, not once per attempt (asyncio's own accept loop logs
+  a traceback each time);
+* **a guard on each connection** (a protocol wrapping aiohttp's): a connection must deliver a
+  complete request header within ``header_timeout`` of opening, or of its first byte after an
+  answer (a partial header is answered 408, then closed; a silent connection is closed), and an
+  idle keep-alive connection is closed after ``idle_timeout`` (aiohttp's ``keepalive_timeout``
+  is set to it as well). A small middleware tells the guard when a request's handler runs, so a
+  request being handled is never cut;
+* the body's time is bounded where it is read: :func:`mm7client.server_aiohttp.read_body` under
+  :meth:`ServerLimits.body_policy` (a total bound and a minimum rate, HTTP 408 beyond them). A
+  body nobody reads is drained for aiohttp's lingering time (10 s) at most, then the
+  connection closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import logging
+import socket
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from mm7client.server import OncePerInterval, ServerLimits
+
+__all__ = ["AppServer", "descriptor_limit"]
+
+log = logging.getLogger(__name__)
+
+#: accept() errors meaning "out of resources for now": wait and try again.
+_RESOURCE_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
+#: accept() errors about one connection only (the peer went away before it was accepted).
+_CONNECTION_ERRNOS = frozenset({errno.ECONNABORTED, errno.EPROTO, errno.EPERM})
+#: Seconds accepting pauses after a resource error.
+ACCEPT_RETRY_DELAY = 0.1
+#: Seconds a timed-out connection gets to take its 408 before it is aborted.
+_CLOSE_GRACE = 1.0
+_REQUEST_TIMEOUT = b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+
+_Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def descriptor_limit() -> int | None:
+    """The process's soft limit on open descriptors (``None`` when unknown or unlimited)."""
+    try:
+        import resource
+    except ImportError:  # not on this platform
+        return None
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return None if soft == resource.RLIM_INFINITY or soft <= 0 else int(soft)
+
+
+class _Connection(asyncio.Protocol):
+    """One accepted connection: aiohttp's protocol, wrapped with the header and idle timers."""
+
+    def __init__(self, server: AppServer, inner: asyncio.Protocol) -> None:
+        self._server = server
+        self._inner = inner
+        self._transport: asyncio.Transport | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        # "header": waiting for a request header (bytes of it may have come: _partial);
+        # "active": a handler runs; "idle": answered, waiting for the next request
+        self._state = "header"
+        self._partial = False
+
+    # -- asyncio.Protocol, forwarded to aiohttp --------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+        self._server._opened(self)
+        self._inner.connection_made(transport)
+        self._arm(self._server.limits.header_timeout)
+
+    def data_received(self, data: bytes) -> None:
+        if self._state == "idle":
+            self._state = "header"
+            self._arm(self._server.limits.header_timeout)
+        if self._state == "header":
+            self._partial = True
+        self._inner.data_received(data)
+
+    def eof_received(self) -> bool | None:
+        return self._inner.eof_received()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        self._transport = None
+        self._server._closed(self)
+        self._inner.connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        self._inner.pause_writing()
+
+    def resume_writing(self) -> None:
+        self._inner.resume_writing()
+
+    # -- what the middleware says ----------------------------------------------------------
+
+    def request_started(self) -> None:
+        """A request's handler runs: no connection timer until it answered."""
+        self._state = "active"
+        self._partial = False
+        self._disarm()
+
+    def request_finished(self) -> None:
+        """The handler answered: the connection may idle for ``idle_timeout``."""
+        self._state = "idle"
+        self._arm(self._server.limits.idle_timeout)
+
+    # -- timers ----------------------------------------------------------------------------
+
+    def _arm(self, seconds: float) -> None:
+        self._disarm()
+        if self._transport is not None:
+            loop = asyncio.get_running_loop()
+            self._timer = loop.call_later(seconds, self._expired)
+
+    def _disarm(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _expired(self) -> None:
+        self._timer = None
+        transport = self._transport
+        if transport is None or transport.is_closing():
+            return
+        peer = transport.get_extra_info("peername")
+        if self._state == "header" and self._partial:
+            log.info("%s: closed %s, its request header took too long", self._server.name, peer)
+            transport.write(_REQUEST_TIMEOUT)
+        else:
+            log.debug("%s: closed idle connection %s", self._server.name, peer)
+        transport.close()
+        # a peer that reads nothing must not keep the 408 (and the descriptor) pending
+        asyncio.get_running_loop().call_later(_CLOSE_GRACE, transport.abort)
+
+
+@web.middleware
+async def _track_requests(request: web.Request, handler: _Handler) -> web.StreamResponse:
+    """Tell the connection's guard that a handler runs (no header/idle timer meanwhile)."""
+    transport = request.transport
+    guard = transport.get_protocol() if transport is not None else None
+    if not isinstance(guard, _Connection):
+        return await handler(request)
+    guard.request_started()
+    try:
+        return await handler(request)
+    finally:
+        guard.request_finished()
+
+
+class _Site(web.BaseSite):
+    """A TCP site whose connections :class:`AppServer` accepts itself."""
+
+    __slots__ = ("_host", "_owner", "_port", "_tasks", "sockets")
+
+    def __init__(self, runner: web.AppRunner, owner: AppServer, host: str, port: int) -> None:
+        super().__init__(runner, backlog=owner.limits.backlog)
+        self._owner = owner
+        self._host = host
+        self._port = port
+        self.sockets: list[socket.socket] = []
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def name(self) -> str:
+        return f"http://{self._host}:{self._port}"
+
+    async def start(self) -> None:
+        self.sockets = _listen(self._host, self._port, self._backlog)
+        await super().start()
+        loop = asyncio.get_running_loop()
+        for sock in self.sockets:
+            self._tasks.append(loop.create_task(self._owner._accept_loop(sock)))
+
+    async def stop(self) -> None:
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for sock in self.sockets:
+            sock.close()
+        await super().stop()
+
+
+def _listen(host: str, port: int, backlog: int) -> list[socket.socket]:
+    """Listening sockets on every address ``host`` resolves to (as ``loop.create_server``)."""
+    infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    sockets: list[socket.socket] = []
+    seen: set[tuple[int, Any]] = set()
+    try:
+        for family, kind, proto, _name, address in infos:
+            if (family, address) in seen:
+                continue
+            seen.add((family, address))
+            sock = socket.socket(family, kind, proto)
+            sockets.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6 and hasattr(socket, "IPPROTO_IPV6"):
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            try:
+                sock.bind(address)
+            except OSError as exc:
+                where = f"{host!r} port {port}"
+                raise OSError(exc.errno, f"cannot listen on {where}: {exc.strerror}") from None
+            sock.listen(backlog)
+            sock.setblocking(False)
+    except BaseException:
+        for sock in sockets:
+            sock.close()
+        raise
+    return sockets
+
+
+class AppServer:
+    """An aiohttp application on TCP under :class:`~mm7client.server.ServerLimits`.
+
+    ``async with AppServer(app, port=0) as server: ...`` listens on a free port (read it back
+    from :attr:`port`). Used by :class:`mm7client.receiver.ReceiverServer` and the mock MMSC.
+
+    Args:
+        app: the application (a middleware tracking requests is added before it is frozen).
+        host: the address to listen on (a name may resolve to several).
+        port: the TCP port; 0 picks a free one.
+        limits: timeouts and the connection cap (default :class:`ServerLimits()`).
+        shutdown_timeout: seconds in-flight requests get to finish on :meth:`stop`.
+        name: how the log names this server.
+    """
+
+    def __init__(
+        self,
+        app: web.Application,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        limits: ServerLimits | None = None,
+        shutdown_timeout: float = 5.0,
+        name: str = "server",
+    ) -> None:
+        self.app = app
+        self.host = host
+        self.limits = limits or ServerLimits()
+        self.name = name
+        self.cap = self.limits.connection_cap(descriptor_limit())
+        self._requested_port = port
+        self._shutdown_timeout = shutdown_timeout
+        self._runner: web.AppRunner | None = None
+        self._site: _Site | None = None
+        self._connections: set[_Connection] = set()
+        self._room = asyncio.Event()
+        self._accept_errors = OncePerInterval(self.limits.accept_error_interval)
+        self._at_cap = OncePerInterval(self.limits.accept_error_interval)
+        #: accept errors since start (logged or not)
+        self.accept_error_count = 0
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Bind and start accepting (``OSError`` when the address is taken)."""
+        if self._runner is not None:
+            raise RuntimeError(f"{self.name} is already started")
+        if _track_requests not in self.app.middlewares:
+            self.app.middlewares.append(_track_requests)
+        runner = web.AppRunner(
+            self.app,
+            access_log=None,
+            handle_signals=False,
+            shutdown_timeout=self._shutdown_timeout,
+            keepalive_timeout=self.limits.idle_timeout,
+        )
+        await runner.setup()
+        site = _Site(runner, self, self.host, self._requested_port)
+        self._runner = runner
+        try:
+            await site.start()
+        except BaseException:
+            self._runner = None
+            await runner.cleanup()
+            raise
+        self._site = site
+        log.debug("%s: serving at most %d connections at once", self.name, self.cap)
+
+    async def stop(self) -> None:
+        """Stop accepting, let in-flight requests finish (up to ``shutdown_timeout``), close
+        every connection."""
+        runner, self._runner = self._runner, None
+        self._site = None
+        if runner is not None:
+            await runner.cleanup()
+
+    async def __aenter__(self) -> AppServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    @property
+    def addresses(self) -> list[Any]:
+        """The socket addresses listened on (after :meth:`start`)."""
+        if self._site is None:
+            raise RuntimeError(f"{self.name} is not started")
+        return [sock.getsockname() for sock in self._site.sockets]
+
+    @property
+    def port(self) -> int:
+        """The TCP port listened on (after :meth:`start`)."""
+        return int(self.addresses[0][1])
+
+    @property
+    def open_connections(self) -> int:
+        """Connections open right now."""
+        return len(self._connections)
+
+    # -- connections -----------------------------------------------------------------------
+
+    def _opened(self, connection: _Connection) -> None:
+        self._connections.add(connection)
+
+    def _closed(self, connection: _Connection) -> None:
+        self._connections.discard(connection)
+        if len(self._connections) < self.cap:
+            self._room.set()
+
+    async def _accept_loop(self, sock: socket.socket) -> None:
+        loop = asyncio.get_running_loop()
+        protocol = self._protocol_factory()
+        while True:
+            while len(self._connections) >= self.cap:
+                self._room.clear()
+                count = self._at_cap.due(loop.time())
+                if count is not None:
+                    log.warning(
+                        "%s: %d connections open, the cap; new connections wait in the "
+                        "listen backlog (%d times since the last report)",
+                        self.name,
+                        len(self._connections),
+                        count,
+                    )
+                await self._room.wait()
+            try:
+                conn, _address = await loop.sock_accept(sock)
+            except OSError as exc:
+                if exc.errno in _CONNECTION_ERRNOS:
+                    continue
+                self.accept_error_count += 1
+                count = self._accept_errors.due(loop.time())
+                if count is not None:
+                    log.error(
+                        "%s cannot accept connections: %s (%d times since the last report; "
+                        "%d connections open)",
+                        self.name,
+                        exc,
+                        count,
+                        len(self._connections),
+                    )
+                await asyncio.sleep(ACCEPT_RETRY_DELAY)
+                continue
+            try:
+                conn.setblocking(False)
+                await loop.connect_accepted_socket(lambda: _Connection(self, protocol()), conn)
+            except Exception as exc:  # the peer left at once, or the protocol failed
+                log.debug("%s: dropped a connection at its start: %s", self.name, exc)
+                conn.close()
+
+    def _protocol_factory(self) -> Callable[[], asyncio.Protocol]:
+        # the aiohttp Server makes the protocol (a RequestHandler) of every connection
+        runner = self._runner
+        server = runner.server if runner is not None else None
+        if server is None:
+            raise RuntimeError(f"{self.name} is not set up")
+        return server

@@ -14,8 +14,9 @@ The receiver and the mock MMSC both run through :class:`AppServer`; it applies
   complete request header within ``header_timeout`` of opening, or of its first byte after an
   answer (a partial header is answered 408, then closed; a silent connection is closed), and an
   idle keep-alive connection is closed after ``idle_timeout`` (aiohttp's ``keepalive_timeout``
-  is set to it as well). A small middleware tells the guard when a request's handler runs, so a
-  request being handled is never cut;
+  is a second longer, a backstop). A small middleware tells the guard when a request's handler
+  runs, so a request being handled is never cut. Timed-out connections are counted in one log
+  line per interval, not one each;
 * the body's time is bounded where it is read: :func:`mm7client.server_aiohttp.read_body` under
   :meth:`ServerLimits.body_policy` (a total bound and a minimum rate, HTTP 408 beyond them). A
   body nobody reads is drained for aiohttp's lingering time (10 s) at most, then the
@@ -60,6 +61,38 @@ def descriptor_limit() -> int | None:
         return None
     soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     return None if soft == resource.RLIM_INFINITY or soft <= 0 else int(soft)
+
+
+class _LogOncePerInterval:
+    """A log line told at most once per interval: the events in between are counted, and told
+    at the end of the interval even when no further event comes."""
+
+    def __init__(self, interval: float, level: int, template: str) -> None:
+        self._rule = OncePerInterval(interval)
+        self._level = level
+        self._template = template  # %-formatted with the count, then the event's arguments
+        self._args: tuple[object, ...] = ()
+        self._flush: asyncio.TimerHandle | None = None
+
+    def event(self, *args: object) -> None:
+        loop = asyncio.get_running_loop()
+        self._args = args
+        count = self._rule.due(loop.time())
+        if count is not None:
+            log.log(self._level, self._template, count, *args)
+        elif self._flush is None and self._rule.next_line is not None:
+            self._flush = loop.call_at(self._rule.next_line, self._tell_quiet)
+
+    def _tell_quiet(self) -> None:
+        self._flush = None
+        count = self._rule.flush(asyncio.get_running_loop().time())
+        if count is not None:
+            log.log(self._level, self._template, count, *self._args)
+
+    def close(self) -> None:
+        if self._flush is not None:
+            self._flush.cancel()
+            self._flush = None
 
 
 class _Connection(asyncio.Protocol):
@@ -140,8 +173,12 @@ class _Connection(asyncio.Protocol):
             return
         peer = transport.get_extra_info("peername")
         if self._state == "header" and self._partial:
-            log.info("%s: closed %s, its request header took too long", self._server.name, peer)
+            log.debug("%s: %s's request header took too long", self._server.name, peer)
             transport.write(_REQUEST_TIMEOUT)
+            self._server._log_late_header.event()
+        elif self._state == "header":
+            log.debug("%s: %s sent nothing", self._server.name, peer)
+            self._server._log_silent.event()
         else:
             log.debug("%s: closed idle connection %s", self._server.name, peer)
         transport.close()
@@ -262,8 +299,30 @@ class AppServer:
         self._site: _Site | None = None
         self._connections: set[_Connection] = set()
         self._room = asyncio.Event()
-        self._accept_errors = OncePerInterval(self.limits.accept_error_interval)
-        self._at_cap = OncePerInterval(self.limits.accept_error_interval)
+        every = self.limits.accept_error_interval
+        self._log_accept_error = _LogOncePerInterval(
+            every,
+            logging.ERROR,
+            f"{name} cannot accept connections (%d time(s) since the last report): %s; "
+            "%d connections open; raise the descriptor limit or lower max_connections",
+        )
+        self._log_at_cap = _LogOncePerInterval(
+            every,
+            logging.WARNING,
+            f"{name}: the cap of connections reached %d time(s) since the last report "
+            "(%d open); new ones wait in the listen backlog",
+        )
+        self._log_late_header = _LogOncePerInterval(
+            every,
+            logging.INFO,
+            f"{name}: closed %d connection(s) whose request header took too long (408) "
+            "since the last report",
+        )
+        self._log_silent = _LogOncePerInterval(
+            every,
+            logging.INFO,
+            f"{name}: closed %d connection(s) that sent nothing since the last report",
+        )
         #: accept errors since start (logged or not)
         self.accept_error_count = 0
 
@@ -280,7 +339,10 @@ class AppServer:
             access_log=None,
             handle_signals=False,
             shutdown_timeout=self._shutdown_timeout,
-            keepalive_timeout=self.limits.idle_timeout,
+            # the guard closes idle connections; aiohttp's own timer (which also runs from a
+            # connection's opening) is only the backstop, so that a late header gets its 408
+            keepalive_timeout=max(self.limits.idle_timeout, self.limits.header_timeout)
+            + _CLOSE_GRACE,
         )
         await runner.setup()
         site = _Site(runner, self, self.host, self._requested_port)
@@ -301,6 +363,13 @@ class AppServer:
         self._site = None
         if runner is not None:
             await runner.cleanup()
+        for line in (
+            self._log_accept_error,
+            self._log_at_cap,
+            self._log_late_header,
+            self._log_silent,
+        ):
+            line.close()
 
     async def __aenter__(self) -> AppServer:
         await self.start()
@@ -342,15 +411,7 @@ class AppServer:
         while True:
             while len(self._connections) >= self.cap:
                 self._room.clear()
-                count = self._at_cap.due(loop.time())
-                if count is not None:
-                    log.warning(
-                        "%s: %d connections open, the cap; new connections wait in the "
-                        "listen backlog (%d times since the last report)",
-                        self.name,
-                        len(self._connections),
-                        count,
-                    )
+                self._log_at_cap.event(len(self._connections))
                 await self._room.wait()
             try:
                 conn, _address = await loop.sock_accept(sock)
@@ -358,16 +419,7 @@ class AppServer:
                 if exc.errno in _CONNECTION_ERRNOS:
                     continue
                 self.accept_error_count += 1
-                count = self._accept_errors.due(loop.time())
-                if count is not None:
-                    log.error(
-                        "%s cannot accept connections: %s (%d times since the last report; "
-                        "%d connections open)",
-                        self.name,
-                        exc,
-                        count,
-                        len(self._connections),
-                    )
+                self._log_accept_error.event(exc, len(self._connections))
                 await asyncio.sleep(ACCEPT_RETRY_DELAY)
                 continue
             try:

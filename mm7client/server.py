@@ -489,11 +489,12 @@ class ServerLimits:
 @dataclass(slots=True)
 class OncePerInterval:
     """Says when a repeated event is worth a log line: the first at once, then at most one per
-    ``interval`` seconds, carrying how many were not logged in between.
+    ``interval`` seconds, carrying how many were kept quiet in between.
 
     ``due(now)`` counts one event and returns ``None`` (stay quiet) or the number of events
-    the line stands for (1 + those kept quiet since the last line). Pure: the caller passes
-    the clock.
+    the line stands for (1 + those kept quiet since the last line); ``flush(now)``, called once
+    the interval has passed, returns the quiet ones still untold (``None`` if none). Pure: the
+    caller passes the clock.
     """
 
     interval: float
@@ -507,6 +508,20 @@ class OncePerInterval:
             return None
         count, self._quiet, self._last = self._quiet + 1, 0, now
         return count
+
+    def flush(self, now: float) -> int | None:
+        """The events kept quiet, once ``interval`` has passed since the last line."""
+        if not self._quiet or (self._last is not None and now - self._last < self.interval):
+            return None
+        count, self._quiet, self._last = self._quiet, 0, now
+        return count
+
+    @property
+    def next_line(self) -> float | None:
+        """When the quiet events may be told (``None``: nothing is waiting)."""
+        if not self._quiet or self._last is None:
+            return None
+        return self._last + self.interval
 
 
 # -- status texts and faults ------------------------------------------------------------------

@@ -397,3 +397,15 @@ def test_other_hosts_need_auth_or_an_allow_list(host: str) -> None:
     assert problem is not None and "neither HTTP Basic auth nor an IP allow-list" in problem
     assert exposure_problem(host, authenticated=True, allow_listed=False) is None
     assert exposure_problem(host, authenticated=False, allow_listed=True) is None
+
+
+def test_the_quiet_events_are_told_once_the_interval_has_passed() -> None:
+    rule = OncePerInterval(1.0)
+    assert rule.flush(0.0) is None and rule.next_line is None
+    assert rule.due(0.0) == 1
+    assert rule.due(0.2) is None and rule.due(0.4) is None
+    assert rule.next_line == 1.0
+    assert rule.flush(0.9) is None  # not yet
+    assert rule.flush(1.0) == 2
+    assert rule.flush(3.0) is None and rule.next_line is None
+    assert rule.due(3.5) == 1

@@ -12,7 +12,7 @@ import asyncio
 
 from aiohttp import web
 
-from mm7client.server import BodyPolicy, Refusal
+from mm7client.server import STATUS_MESSAGE_FORMAT_CORRUPT, BodyPolicy, Refusal
 
 __all__ = ["RequestRefused", "read_body"]
 
@@ -28,8 +28,9 @@ class RequestRefused(Exception):
 async def read_body(request: web.Request, policy: BodyPolicy) -> bytes:
     """The whole body of ``request``, refused (:class:`RequestRefused`) from its
     Content-Length before reading, as soon as it grows past ``policy.max_bytes`` (chunked or
-    lying about its length), when it ends short of its Content-Length, or when it arrives
-    slower than the policy allows (:meth:`BodyPolicy.allowance`: HTTP 408)."""
+    lying about its length), when it ends short of its Content-Length or with its connection,
+    or when it arrives slower than the policy allows (:meth:`BodyPolicy.allowance`: HTTP
+    408)."""
     declared = request.content_length
     refusal = policy.check_declared(declared)
     if refusal is not None:
@@ -48,6 +49,12 @@ async def read_body(request: web.Request, policy: BodyPolicy) -> bytes:
                 chunk = await stream.readany()
         except TimeoutError:
             raise RequestRefused(policy.too_slow(size, loop.time() - started)) from None
+        except ConnectionError as exc:  # the sender left (or the server is stopping)
+            raise RequestRefused(
+                Refusal(
+                    400, STATUS_MESSAGE_FORMAT_CORRUPT, f"connection lost after {size} bytes: {exc}"
+                )
+            ) from None
         if not chunk:
             break
         size += len(chunk)

@@ -237,3 +237,23 @@ async def test_a_long_running_handler_is_never_cut_by_the_connection_timers() ->
         ) as response,
     ):
         assert (response.status, await response.text()) == (200, "done")
+
+
+async def test_a_sender_leaving_mid_body_is_a_refusal_not_an_error(
+    receiver: tuple[SqliteStore, ReceiverServer], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    store, server = receiver
+    body, content_type = report()
+    _reader, writer = await connect(server)
+    writer.write(post_head(body, content_type) + body[:100])
+    await writer.drain()
+    await asyncio.sleep(0.1)
+    writer.close()
+    for _ in range(50):  # until the receiver noticed (bounded: 1 s)
+        if any("connection lost after 100 bytes" in r.getMessage() for r in caplog.records):
+            break
+        await asyncio.sleep(0.02)
+    assert any("connection lost after 100 bytes" in r.getMessage() for r in caplog.records)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert await store.pending() == []

@@ -239,11 +239,14 @@ def _listen(host: str, port: int, backlog: int) -> list[socket.socket]:
     infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     sockets: list[socket.socket] = []
     seen: set[tuple[int, Any]] = set()
+    bound_port = 0
     try:
         for family, kind, proto, _name, address in infos:
             if (family, address) in seen:
                 continue
             seen.add((family, address))
+            if port == 0 and bound_port:  # one free port for every address of the name
+                address = (address[0], bound_port, *address[2:])
             sock = socket.socket(family, kind, proto)
             sockets.append(sock)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -254,6 +257,7 @@ def _listen(host: str, port: int, backlog: int) -> list[socket.socket]:
             except OSError as exc:
                 where = f"{host!r} port {port}"
                 raise OSError(exc.errno, f"cannot listen on {where}: {exc.strerror}") from None
+            bound_port = sock.getsockname()[1]
             sock.listen(backlog)
             sock.setblocking(False)
     except BaseException:

@@ -15,7 +15,8 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from mockmmsc.settings import MockSettings, SettingsError, load_config
+from mm7client.cli.server_options import SERVER_LIMIT_FIELDS, add_server_limit_options
+from mockmmsc.settings import ENV_PREFIX, MockSettings, SettingsError, load_config
 
 __all__ = ["build_parser", "main", "settings_from_args"]
 
@@ -47,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="decode every content part before answering (2007 for undecodable content)",
     )
     serve.add_argument("-v", "--verbose", action="count", default=0, help="more logging")
+    add_server_limit_options(serve, env_prefix=ENV_PREFIX)
     return parser
 
 
@@ -67,6 +69,7 @@ def settings_from_args(args: argparse.Namespace) -> MockSettings:
         "store_path",
         "default_tps",
         "max_body_bytes",
+        *(name for name, _kind, _help in SERVER_LIMIT_FIELDS),
     ):
         value = getattr(args, name)
         if value is not None:

@@ -11,7 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mm7client.server import ServerLimits
 
 __all__ = ["ENV_PREFIX", "MockSettings", "SettingsError", "VasAccount", "load_config"]
 
@@ -95,6 +98,11 @@ class MockSettings:
             applied to every MM7 request they match (see :mod:`mockmmsc.faults`).
         fault_max_hold: longest a ``no_answer`` fault holds a connection (real seconds, not
             scaled); stopping the mock ends every hold at once.
+        header_timeout, idle_timeout, body_timeout, body_min_rate, body_grace,
+        max_connections, accept_error_interval: how long a connection may take to send its
+            header and body, stay idle, how many are served at once, how often accept errors
+            are logged (real seconds, not scaled): :attr:`server_limits`, see
+            :class:`mm7client.server.ServerLimits` for the defaults' meaning.
     """
 
     host: str = "127.0.0.1"
@@ -125,6 +133,13 @@ class MockSettings:
     random_seed: int | None = None
     faults: list[Any] = field(default_factory=list)
     fault_max_hold: float = 30.0
+    header_timeout: float = 10.0
+    idle_timeout: float = 15.0
+    body_timeout: float = 120.0
+    body_min_rate: float = 500.0
+    body_grace: float = 10.0
+    max_connections: int | None = None
+    accept_error_interval: float = 10.0
 
     def __post_init__(self) -> None:
         if self.time_scale < 0:
@@ -133,6 +148,11 @@ class MockSettings:
             raise SettingsError(f"max_body_bytes={self.max_body_bytes!r}: must be > 0")
         if not self.fault_max_hold >= 0:
             raise SettingsError(f"fault_max_hold={self.fault_max_hold!r}: must be >= 0")
+        for name in _POSITIVE_FIELDS:
+            if not getattr(self, name) > 0:
+                raise SettingsError(f"{name}={getattr(self, name)!r}: must be > 0")
+        if self.max_connections is not None and self.max_connections < 1:
+            raise SettingsError(f"max_connections={self.max_connections!r}: must be >= 1")
         if not 0 <= self.port <= 65535:
             raise SettingsError(f"port={self.port!r}: must be 0..65535")
         if self.default_tps is not None and self.default_tps <= 0:
@@ -141,6 +161,22 @@ class MockSettings:
             if len(self.basic_auth) != 2:
                 raise SettingsError(f"basic_auth={self.basic_auth!r}: expected (user, password)")
             self.basic_auth = (str(self.basic_auth[0]), str(self.basic_auth[1]))
+
+    @property
+    def server_limits(self) -> ServerLimits:
+        """The connection and body-read bounds of these settings, for
+        :class:`mm7client.http_server.AppServer` and the endpoint's body read."""
+        from mm7client.server import ServerLimits  # loads the codec: not at import time
+
+        return ServerLimits(
+            header_timeout=self.header_timeout,
+            idle_timeout=self.idle_timeout,
+            body_timeout=self.body_timeout,
+            body_min_rate=self.body_min_rate,
+            body_grace=self.body_grace,
+            max_connections=self.max_connections,
+            accept_error_interval=self.accept_error_interval,
+        )
 
     def scaled(self, seconds: float) -> float:
         """``seconds`` multiplied by the time scale."""
@@ -171,7 +207,16 @@ class MockSettings:
 
 
 _INT_FIELDS = {"port", "max_body_bytes", "max_stored_messages", "max_stored_bytes"}
-_OPTIONAL_INT_FIELDS = {"report_max_attempts", "random_seed"}
+_OPTIONAL_INT_FIELDS = {"report_max_attempts", "random_seed", "max_connections"}
+#: The connection bounds (:attr:`MockSettings.server_limits`), each > 0.
+_POSITIVE_FIELDS = (
+    "header_timeout",
+    "idle_timeout",
+    "body_timeout",
+    "body_min_rate",
+    "body_grace",
+    "accept_error_interval",
+)
 _FLOAT_FIELDS = {
     "time_scale",
     "report_delay",
@@ -180,6 +225,7 @@ _FLOAT_FIELDS = {
     "report_timeout",
     "overload_seconds",
     "fault_max_hold",
+    *_POSITIVE_FIELDS,
 }
 _OPTIONAL_FLOAT_FIELDS = {"default_tps"}
 _BOOL_FIELDS = {"require_kisa", "accept_empty_200", "check_content"}
@@ -217,7 +263,7 @@ def _coerce(name: str, value: Any) -> Any:
         if name in _INT_FIELDS:
             return int(value)
         if name in _OPTIONAL_INT_FIELDS:
-            return None if value in (None, "", "none", "None") else int(value)
+            return None if value in (None, "", "none", "None", "auto") else int(value)
         if name in _FLOAT_FIELDS:
             return float(value)
         if name in _OPTIONAL_FLOAT_FIELDS:

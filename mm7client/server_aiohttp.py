@@ -18,10 +18,12 @@ __all__ = ["RequestRefused", "read_body"]
 
 
 class RequestRefused(Exception):
-    """A request refused while reading it; :attr:`refusal` says what to answer."""
+    """A request refused while reading it; :attr:`refusal` says what to answer, :attr:`body`
+    holds what was read of the body before (for the log, and the TransactionID to echo)."""
 
-    def __init__(self, refusal: Refusal) -> None:
+    def __init__(self, refusal: Refusal, body: bytes = b"") -> None:
         self.refusal = refusal
+        self.body = body
         super().__init__(refusal.reason)
 
 
@@ -48,13 +50,12 @@ async def read_body(request: web.Request, policy: BodyPolicy) -> bytes:
             async with asyncio.timeout(left):
                 chunk = await stream.readany()
         except TimeoutError:
-            raise RequestRefused(policy.too_slow(size, loop.time() - started)) from None
+            refusal = policy.too_slow(size, loop.time() - started)
+            raise RequestRefused(refusal, b"".join(chunks)) from None
         except ConnectionError as exc:  # the sender left (or the server is stopping)
-            raise RequestRefused(
-                Refusal(
-                    400, STATUS_MESSAGE_FORMAT_CORRUPT, f"connection lost after {size} bytes: {exc}"
-                )
-            ) from None
+            reason = f"connection lost after {size} bytes: {exc}"
+            refusal = Refusal(400, STATUS_MESSAGE_FORMAT_CORRUPT, reason)
+            raise RequestRefused(refusal, b"".join(chunks)) from None
         if not chunk:
             break
         size += len(chunk)
@@ -62,7 +63,8 @@ async def read_body(request: web.Request, policy: BodyPolicy) -> bytes:
         if refusal is not None:
             raise RequestRefused(refusal)
         chunks.append(chunk)
+    body = b"".join(chunks)
     refusal = policy.check_complete(declared, size)
     if refusal is not None:
-        raise RequestRefused(refusal)
-    return b"".join(chunks)
+        raise RequestRefused(refusal, body)
+    return body

@@ -234,6 +234,7 @@ async def _handle(config: ReceiverConfig, request: web.Request) -> web.StreamRes
             )
     except RequestRefused as exc:
         refused = exc.refusal
+        body = body or exc.body
         log.warning(
             "refused MM7 request from %s: %s (HTTP %d, status %d; Content-Type %r, "
             "Content-Length %s, body %s)",

@@ -4,12 +4,11 @@ The receiver and the mock MMSC both run through :class:`AppServer`; it applies
 :class:`~mm7client.server.ServerLimits` where aiohttp alone does not:
 
 * **its own accept loop** (public asyncio API: ``sock_accept`` + ``connect_accepted_socket``
-  on sockets bound by ``create_server(start_serving=False)``): at most
-  :meth:`ServerLimits.connection_cap` connections are served at once, further ones wait in the
-  kernel's listen backlog (they cost this process no descriptor); an accept error such as
-  ``EMFILE`` ("Too many open files") pauses accepting for a moment and is logged once per
-  ``accept_error_interval`` with a count, not once per attempt (asyncio's own accept loop logs
-  a traceback each time);
+  on its own listening sockets): at most :meth:`ServerLimits.connection_cap` connections are
+  served at once, further ones wait in the kernel's listen backlog (they cost this process no
+  descriptor); an accept error such as ``EMFILE`` ("Too many open files") pauses accepting for
+  :data:`ACCEPT_RETRY_DELAY` and is logged once per ``accept_error_interval`` with a count, not
+  once per attempt (asyncio's own accept loop logs a traceback each time);
 * **a guard on each connection** (a protocol wrapping aiohttp's): a connection must deliver a
   complete request header within ``header_timeout`` of opening, or of its first byte after an
   answer (a partial header is answered 408, then closed; a silent connection is closed), and an
@@ -40,11 +39,10 @@ __all__ = ["AppServer", "descriptor_limit"]
 
 log = logging.getLogger(__name__)
 
-#: accept() errors meaning "out of resources for now": wait and try again.
-_RESOURCE_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
-#: accept() errors about one connection only (the peer went away before it was accepted).
+#: accept() errors about one connection only (the peer went away before it was accepted);
+#: any other (EMFILE, ENFILE, ENOBUFS...) pauses accepting and is logged once per interval.
 _CONNECTION_ERRNOS = frozenset({errno.ECONNABORTED, errno.EPROTO, errno.EPERM})
-#: Seconds accepting pauses after a resource error.
+#: Seconds accepting pauses after an accept error.
 ACCEPT_RETRY_DELAY = 0.1
 #: Seconds a timed-out connection gets to take its 408 before it is aborted.
 _CLOSE_GRACE = 1.0

@@ -96,7 +96,8 @@ async def serve(settings: MockSettings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-    async with MockRunner(create_app(settings), settings.host, settings.port) as runner:
+    app = create_app(settings)
+    async with MockRunner(app, settings.host, settings.port, settings.server_limits) as runner:
         print(runner.url, flush=True)
         await stop.wait()
 

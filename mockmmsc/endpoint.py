@@ -54,7 +54,6 @@ from mm7client.model import (
     SubmitResponse,
 )
 from mm7client.server import (
-    BodyPolicy,
     check_basic_auth,
     check_media_type,
     fault_answer,
@@ -91,7 +90,10 @@ class MM7Endpoint:
         self.settings = state.settings
         self.profile = state.profile
         self.limits = Limits(max_body_bytes=self.settings.max_body_bytes)
-        self.body_policy = BodyPolicy(self.settings.max_body_bytes, status_code=STATUS_TOO_LARGE)
+        # the size bound, and the time a body read may take (408 + 2007 beyond it)
+        self.body_policy = self.settings.server_limits.body_policy(
+            self.settings.max_body_bytes, status_code=STATUS_TOO_LARGE
+        )
         self._ids = itertools.count(1)
         self._id_prefix = os.urandom(2).hex().upper()
         self._stamp_second = -1

@@ -1,7 +1,10 @@
 """Serving the mock: :class:`MockRunner` runs an application on a host and port until stopped.
 
 The command line (``mockmmsc serve``) and the test helper (:class:`mockmmsc.testing.MockMMSC`)
-both run the mock with it; it knows nothing about MM7.
+both run the mock with it; it knows nothing about MM7. It serves through the toolkit's
+:class:`~mm7client.http_server.AppServer`, as the receiver does: header, idle and body
+timeouts, a connection cap, accept errors logged once per interval
+(:attr:`MockSettings.server_limits <mockmmsc.settings.MockSettings.server_limits>`).
 """
 
 from __future__ import annotations
@@ -10,44 +13,56 @@ import logging
 
 from aiohttp import web
 
+from mm7client.http_server import AppServer
+from mm7client.server import ServerLimits
+
 __all__ = ["MockRunner"]
 
 log = logging.getLogger(__name__)
 
 
 class MockRunner:
-    """Serves ``app`` on ``host``:``port`` (0: a free port); ``async with MockRunner(...)``."""
+    """Serves ``app`` on ``host``:``port`` (0: a free port) under ``limits`` (default
+    :class:`ServerLimits()`); ``async with MockRunner(...)``."""
 
-    def __init__(self, app: web.Application, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        app: web.Application,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        limits: ServerLimits | None = None,
+    ) -> None:
         self.app = app
         self.host = host
+        self.limits = limits or ServerLimits()
         self._wanted_port = port
-        self._runner: web.AppRunner | None = None
+        self._server: AppServer | None = None
         self._port: int | None = None
 
     async def start(self) -> MockRunner:
         """Start serving; returns self."""
-        if self._runner is not None:
+        if self._server is not None:
             return self
-        runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
-        await runner.setup()
-        site = web.TCPSite(runner, self.host, self._wanted_port, reuse_address=True)
-        try:
-            await site.start()
-        except OSError:
-            await runner.cleanup()
-            raise
-        self._runner = runner
-        self._port = int(runner.addresses[0][1])
+        server = AppServer(
+            self.app,
+            host=self.host,
+            port=self._wanted_port,
+            limits=self.limits,
+            shutdown_timeout=60.0,  # aiohttp's default, as before
+            name="mock MMSC",
+        )
+        await server.start()
+        self._server = server
+        self._port = server.port
         log.info("mock MMSC listening on %s", self.url)
         return self
 
     async def stop(self) -> None:
         """Stop serving (the application's cleanup runs: pending reports stay in the store
         file, if any)."""
-        if self._runner is not None:
-            runner, self._runner = self._runner, None
-            await runner.cleanup()
+        if self._server is not None:
+            server, self._server = self._server, None
+            await server.stop()
 
     async def __aenter__(self) -> MockRunner:
         return await self.start()

@@ -59,7 +59,8 @@ class MockMMSC:
     ) -> None:
         self.state = MockState(settings, clock=clock, **overrides)
         self.app: web.Application = build_app(self.state)
-        self.runner = MockRunner(self.app, self.state.settings.host, self.state.settings.port)
+        settings = self.state.settings
+        self.runner = MockRunner(self.app, settings.host, settings.port, settings.server_limits)
 
     # -- lifecycle -------------------------------------------------------------------------
 

@@ -257,3 +257,33 @@ async def test_a_sender_leaving_mid_body_is_a_refusal_not_an_error(
     assert any("connection lost after 100 bytes" in r.getMessage() for r in caplog.records)
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert await store.pending() == []
+
+
+# -- the mock MMSC serves under the same bounds, from its settings ------------------------------
+
+
+async def test_the_mock_closes_silent_connections_and_refuses_stalled_bodies() -> None:
+    from mockmmsc import MockMMSC, MockSettings
+
+    settings = MockSettings(header_timeout=0.5, idle_timeout=0.5, body_grace=0.5)
+    async with MockMMSC(settings) as mmsc:
+        reader, writer = await asyncio.wait_for(
+            asyncio.open_connection("127.0.0.1", mmsc.port), BOUND
+        )
+        data, waited = await closed_after(reader)
+        writer.close()
+        assert data == b"" and 0.4 <= waited < 2.0
+
+        body, content_type = report()
+        reader, writer = await asyncio.wait_for(
+            asyncio.open_connection("127.0.0.1", mmsc.port), BOUND
+        )
+        writer.write(post_head(body, content_type).replace(b"POST / ", b"POST /mm7 ") + body[:50])
+        status, answer = await read_response(reader)
+        writer.close()
+        assert status == 408
+        fault = decode(answer)
+        assert isinstance(fault, SoapFault) and fault.status is not None
+        assert str(fault.status.code) == "2007"
+        # recorded as refused (the inbox shows it), never as a SubmitReq
+        assert [(m.operation, m.status_code) for m in mmsc.messages] == [("refused", 2007)]

@@ -23,7 +23,9 @@ from an aiohttp request under a :class:`BodyPolicy`):
 * :func:`status_text` - the one table of StatusTexts (LG U+'s spellings, from
   :mod:`mm7client.codes`);
 * :func:`parse_error_refusal`, :func:`fault_answer` - the SOAP Fault answering a refused or
-  unreadable request, echoing its TransactionID when known.
+  unreadable request, echoing its TransactionID when known;
+* :func:`answer_form` - the form (namespace, MM7Version, style) an answer is written in: the
+  request's by default (``"mirror"``), or a style forced by a setting (:data:`ANSWER_FORMS`).
 
 A check that fails returns a :class:`Refusal` (HTTP status, MM7 status code, the reason, extra
 headers); :func:`fault_answer` turns it into bytes the server sends.
@@ -39,15 +41,17 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from functools import lru_cache
+from typing import cast
 
 from mm7client.codec import encode
 from mm7client.codes import normalize_submit_status
 from mm7client.errors import BodyTooLargeError, ParseError
-from mm7client.model import SoapFault, Status
+from mm7client.model import FormStyle, MessageForm, SoapFault, Status
 from mm7client.profiles import CarrierProfile
 
 __all__ = [
     "ACCEPTED_MEDIA_TYPES",
+    "ANSWER_FORMS",
     "SNIFFED_MEDIA_TYPES",
     "STATUS_IMPROPER_IDENTIFICATION",
     "STATUS_MESSAGE_FORMAT_CORRUPT",
@@ -58,6 +62,7 @@ __all__ = [
     "OncePerInterval",
     "Refusal",
     "ServerLimits",
+    "answer_form",
     "basic_auth_setting",
     "check_basic_auth",
     "check_media_type",
@@ -524,6 +529,31 @@ class OncePerInterval:
         return self._last + self.interval
 
 
+# -- the form of an answer ---------------------------------------------------------------------
+
+#: The answer-form settings: ``"mirror"`` answers in the request's form (its namespace URI,
+#: MM7Version and style); a style (``"lgt"``, ``"default-ns"``, ``"prefixed"``) forces it,
+#: keeping the request's namespace and version, so a client can be rehearsed against each.
+ANSWER_FORMS: tuple[str, ...] = ("mirror", "lgt", "default-ns", "prefixed")
+
+
+def answer_form(
+    setting: str, request_form: MessageForm | None, profile: CarrierProfile
+) -> MessageForm:
+    """The form to answer a request in under ``setting`` (one of :data:`ANSWER_FORMS`).
+
+    ``request_form`` is the form the request arrived in (``None`` when it could not be read:
+    the profile's form, in the forced style if one is set). :class:`ValueError` names an
+    unknown setting.
+    """
+    if setting not in ANSWER_FORMS:
+        raise ValueError(f"answer form {setting!r}: expected one of {', '.join(ANSWER_FORMS)}")
+    base = request_form or profile.form
+    if setting == "mirror" or setting == base.style:
+        return base
+    return MessageForm(base.namespace, base.version, cast(FormStyle, setting))
+
+
 # -- status texts and faults ------------------------------------------------------------------
 
 
@@ -572,8 +602,10 @@ def fault_answer(
     transaction_id: str | None = None,
     fault_string: str | None = None,
     headers: Mapping[str, str] | None = None,
+    form: MessageForm | None = None,
 ) -> FaultAnswer:
-    """A SOAP Fault carrying an MM7 error response, encoded in ``profile``.
+    """A SOAP Fault carrying an MM7 error response, encoded in ``profile`` (in ``form`` when
+    given: see :func:`answer_form`).
 
     Args:
         status_code: the MM7 status code; its text comes from :func:`status_text`.
@@ -595,7 +627,7 @@ def fault_answer(
         detail_kind=detail_kind,
         status=Status.of(status_code, text, reason or None),
     )
-    encoded = encode(fault, profile)
+    encoded = encode(fault, profile, form=form)
     return FaultAnswer(
         http_status=http_status,
         status_code=status_code,
@@ -612,6 +644,7 @@ def refusal_answer(
     detail_kind: str,
     transaction_id: str | None = None,
     reason_as_fault_string: bool = False,
+    form: MessageForm | None = None,
 ) -> FaultAnswer:
     """:func:`fault_answer` for ``refusal`` (its HTTP status, code, reason and headers);
     ``reason_as_fault_string`` puts the reason in the faultstring too (the receiver's way)."""
@@ -624,4 +657,5 @@ def refusal_answer(
         transaction_id=transaction_id,
         fault_string=refusal.reason if reason_as_fault_string else None,
         headers=refusal.headers,
+        form=form,
     )

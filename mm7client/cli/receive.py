@@ -11,10 +11,10 @@ receivers; a PostgreSQL store is created and migrated by ``mm7 db upgrade --stor
 Options fall back to environment variables: ``MM7_RECEIVER_HOST``, ``MM7_RECEIVER_PORT``,
 ``MM7_RECEIVER_STORE``, ``MM7_RECEIVER_USER`` / ``MM7_RECEIVER_PASSWORD`` (HTTP Basic auth),
 ``MM7_RECEIVER_ALLOW_IPS`` (comma-separated), ``MM7_RECEIVER_MAX_BODY_BYTES``,
-``MM7_RECEIVER_INSECURE`` (``1``), and the timeouts and limits ``MM7_RECEIVER_HEADER_TIMEOUT``,
-``..._IDLE_TIMEOUT``, ``..._BODY_TIMEOUT``, ``..._BODY_MIN_RATE``, ``..._BODY_GRACE``,
-``..._MAX_CONNECTIONS``, ``..._ACCEPT_ERROR_INTERVAL`` (see
-:class:`~mm7client.server.ServerLimits`).
+``MM7_RECEIVER_INSECURE`` (``1``), ``MM7_RECEIVER_ANSWER_FORM``, and the timeouts and limits
+``MM7_RECEIVER_HEADER_TIMEOUT``, ``..._IDLE_TIMEOUT``, ``..._BODY_TIMEOUT``,
+``..._BODY_MIN_RATE``, ``..._BODY_GRACE``, ``..._MAX_CONNECTIONS``,
+``..._ACCEPT_ERROR_INTERVAL`` (see :class:`~mm7client.server.ServerLimits`).
 
 It refuses to start with a user but no password (or the reverse), and on a non-loopback address
 with neither HTTP Basic auth nor an IP allow-list unless ``--insecure`` says so.
@@ -35,7 +35,7 @@ from mm7client.codec import Limits
 from mm7client.profiles import get_profile
 from mm7client.receiver.server import ReceiverServer
 from mm7client.receiver.stores import is_postgres_url, open_store
-from mm7client.server import ServerLimits, basic_auth_setting
+from mm7client.server import ANSWER_FORMS, ServerLimits, basic_auth_setting
 
 __all__ = ["ENV_PREFIX", "add_parser", "main", "run"]
 
@@ -78,6 +78,14 @@ def add_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
     )
     parser.add_argument(
         "--profile", default="lgt", help=with_default("profile of the answers", default="lgt")
+    )
+    add_env_option(
+        parser,
+        "--answer-form",
+        env="MM7_RECEIVER_ANSWER_FORM",
+        choices=ANSWER_FORMS,
+        default="mirror",
+        help="form of the answers: the request's (mirror), or a style forced",
     )
     add_env_option(
         parser, "--user", env="MM7_RECEIVER_USER", help="HTTP Basic user (with --password)"
@@ -155,6 +163,7 @@ async def _serve(args: argparse.Namespace) -> int:
             limits=Limits(max_body_bytes=args.max_body_bytes),
             profile=get_profile(args.profile),
             server_limits=server_limits,
+            answer_form=args.answer_form,
             insecure=args.insecure,
         ) as server,
     ):

@@ -4,8 +4,11 @@
 ``DeliveryReportRsp`` / ``DeliverRsp`` / ``ReadReplyRsp`` with status 1000 only after the store
 said the item is durable; when storing fails it gets a SOAP Fault (3000) and resends later.
 
-Answers are written in the receiver's configured carrier profile (default LGT: namespace
-REL-5-MM7-1-2, EUC-KR); requests are accepted in any MM7 namespace and in LGT's form.
+Requests are accepted in any MM7 namespace and form. Answers are written in the form the
+request arrived in (its namespace URI, MM7Version, qualified or unqualified children) with the
+configured carrier profile's encoding (default LGT, EUC-KR); ``answer_form`` forces a style
+(``"lgt"``, ``"default-ns"``, ``"prefixed"``; ``"mirror"`` is the default). A fault echoes the
+request's TransactionID whenever its SOAP header was readable.
 
 Faults (always a SOAP Fault body, never a traceback; every one is logged with the peer, the
 Content-Type, the length and a preview of the body):
@@ -20,6 +23,8 @@ body larger than the limit             413         2007 Message format corrupt
 body shorter than its Content-Length   400         2007 Message format corrupt
 body slower than its time allowance    408         2007 Message format corrupt
 unreadable MIME / XML, XML bombs       500         2007 (from ``ParseError.status_code``)
+truncated multipart (no closing        500         2007 Message format corrupt (not stored)
+delimiter, a part cut in its header)
 missing mandatory element              500         4004 Validation error
 not a request a VASP receives          500         4003 Unsupported operation
 the store failed                       500         3000 Server Error
@@ -43,13 +48,14 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from mm7client.codec import Limits, decode, encode
+from mm7client.codec import Limits, decode, encode, find_transaction_id
 from mm7client.errors import ParseError
 from mm7client.model import (
     DeliverRequest,
     DeliverResponse,
     DeliveryReportRequest,
     DeliveryReportResponse,
+    MessageForm,
     MM7Message,
     ReadReplyRequest,
     ReadReplyResponse,
@@ -59,10 +65,12 @@ from mm7client.model import (
 from mm7client.profiles import LGT, CarrierProfile, get_profile
 from mm7client.receiver.store import AddResult, ReceiverStore, StoredItem
 from mm7client.server import (
+    ANSWER_FORMS,
     BodyPolicy,
     IPNetwork,
     Refusal,
     ServerLimits,
+    answer_form,
     check_basic_auth,
     check_media_type,
     check_peer,
@@ -93,6 +101,7 @@ class ReceiverConfig:
     allow_networks: tuple[IPNetwork, ...] | None = None
     limits: Limits = field(default_factory=Limits)
     server_limits: ServerLimits = field(default_factory=ServerLimits)
+    answer_form: str = "mirror"
     on_item: ItemCallback | None = None
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
@@ -116,6 +125,7 @@ def create_receiver_app(
     on_item: ItemCallback | None = None,
     profile: CarrierProfile | str = LGT,
     server_limits: ServerLimits | None = None,
+    answer_form: str = "mirror",
 ) -> web.Application:
     """The receiver as an aiohttp application (run it, or mount it with ``add_subapp``).
 
@@ -133,7 +143,12 @@ def create_receiver_app(
         server_limits: the body read's time bounds (``body_timeout``, ``body_min_rate``,
             ``body_grace``); the connection bounds apply where the app is served
             (:class:`~mm7client.receiver.ReceiverServer`).
+        answer_form: ``"mirror"`` (answer in the request's form) or a style to force
+            (``"lgt"``, ``"default-ns"``, ``"prefixed"``); see
+            :func:`mm7client.server.answer_form`.
     """
+    if answer_form not in ANSWER_FORMS:
+        raise ValueError(f"answer_form={answer_form!r}: expected one of {', '.join(ANSWER_FORMS)}")
     if basic_auth is not None and not all(basic_auth):
         raise ValueError(
             f"basic_auth for user {basic_auth[0]!r}: the user and the password must not be empty"
@@ -145,6 +160,7 @@ def create_receiver_app(
         allow_networks=None if allow_ips is None else parse_networks(allow_ips),
         limits=limits or Limits(),
         server_limits=server_limits or ServerLimits(),
+        answer_form=answer_form,
         on_item=on_item,
     )
     app = web.Application()
@@ -171,7 +187,11 @@ def _refuse(refusal: Refusal | None) -> None:
 
 
 def _fault_response(
-    config: ReceiverConfig, refusal: Refusal, *, transaction_id: str | None = None
+    config: ReceiverConfig,
+    refusal: Refusal,
+    *,
+    transaction_id: str | None = None,
+    form: MessageForm | None = None,
 ) -> web.Response:
     # the receiver is the VASP: a VASPErrorRsp, with the reason as the faultstring too
     answer = refusal_answer(
@@ -180,6 +200,7 @@ def _fault_response(
         detail_kind="VASPErrorRsp",
         transaction_id=transaction_id,
         reason_as_fault_string=True,
+        form=answer_form(config.answer_form, form, config.profile),
     )
     return web.Response(status=answer.http_status, body=answer.body, headers=answer.headers)
 
@@ -212,6 +233,9 @@ async def handle_request(request: web.Request) -> web.StreamResponse:
 async def _handle(config: ReceiverConfig, request: web.Request) -> web.StreamResponse:
     content_type = request.headers.get("Content-Type")
     body = b""
+    # what a fault echoes: the request's TransactionID and form, once known
+    transaction_id: str | None = None
+    form: MessageForm | None = None
     try:
         _refuse(check_peer(request.remote, config.allow_networks))
         if config.basic_auth is not None:
@@ -222,7 +246,9 @@ async def _handle(config: ReceiverConfig, request: web.Request) -> web.StreamRes
         try:
             message = await asyncio.to_thread(decode, body, content_type, config.limits)
         except ParseError as exc:
+            transaction_id = exc.transaction_id
             raise RequestRefused(parse_error_refusal(exc)) from None
+        transaction_id, form = message.transaction_id, message.form
         if not isinstance(message, DeliveryReportRequest | DeliverRequest | ReadReplyRequest):
             raise RequestRefused(
                 Refusal(
@@ -235,6 +261,8 @@ async def _handle(config: ReceiverConfig, request: web.Request) -> web.StreamRes
     except RequestRefused as exc:
         refused = exc.refusal
         body = body or exc.body
+        if transaction_id is None and body:  # a body cut or refused after its SOAP header
+            transaction_id = find_transaction_id(body)
         log.warning(
             "refused MM7 request from %s: %s (HTTP %d, status %d; Content-Type %r, "
             "Content-Length %s, body %s)",
@@ -246,7 +274,7 @@ async def _handle(config: ReceiverConfig, request: web.Request) -> web.StreamRes
             request.content_length,
             _preview(body),
         )
-        return _fault_response(config, refused)
+        return _fault_response(config, refused, transaction_id=transaction_id, form=form)
     try:
         result = await config.store.add(message, raw_body=body, content_type=content_type)
     except Exception as exc:
@@ -262,6 +290,7 @@ async def _handle(config: ReceiverConfig, request: web.Request) -> web.StreamRes
             config,
             Refusal(500, 3000, "the receiver could not store the request; resend it later"),
             transaction_id=message.transaction_id,
+            form=message.form,
         )
     item = result.item
     log.info(
@@ -277,7 +306,8 @@ async def _handle(config: ReceiverConfig, request: web.Request) -> web.StreamRes
     )
     if result.created and config.on_item is not None:
         _schedule_callback(config, result)
-    encoded = encode(_answer(message), config.profile)
+    form = answer_form(config.answer_form, message.form, config.profile)
+    encoded = encode(_answer(message), config.profile, form=form)
     return web.Response(body=encoded.body, headers={"Content-Type": encoded.content_type})
 
 

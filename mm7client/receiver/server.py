@@ -53,6 +53,7 @@ class ReceiverServer:
         limits: Limits | None = None,
         profile: CarrierProfile | str = LGT,
         server_limits: ServerLimits | None = None,
+        answer_form: str = "mirror",
         insecure: bool = False,
         shutdown_timeout: float = 5.0,
     ) -> None:
@@ -76,6 +77,7 @@ class ReceiverServer:
             on_item=on_item,
             profile=profile,
             server_limits=server_limits,
+            answer_form=answer_form,
         )
         self.server_limits = server_limits or ServerLimits()
         self._requested_port = port

@@ -167,3 +167,16 @@ def test_a_bad_limit_is_a_clear_error(
     )
     assert args.func(args) == 2
     assert "--idle-timeout=0" in capsys.readouterr().err
+
+
+def test_the_answer_form_is_an_option_and_an_environment_variable(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("MM7_RECEIVER_ANSWER_FORM", raising=False)
+    assert build_parser().parse_args(["receive"]).answer_form == "mirror"
+    assert build_parser().parse_args(["receive", "--answer-form", "lgt"]).answer_form == "lgt"
+    monkeypatch.setenv("MM7_RECEIVER_ANSWER_FORM", "default-ns")
+    assert build_parser().parse_args(["receive"]).answer_form == "default-ns"
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["receive", "--answer-form", "xml"])
+    assert "invalid choice: 'xml'" in capsys.readouterr().err

@@ -409,3 +409,33 @@ def test_the_quiet_events_are_told_once_the_interval_has_passed() -> None:
     assert rule.flush(1.0) == 2
     assert rule.flush(3.0) is None and rule.next_line is None
     assert rule.due(3.5) == 1
+
+
+# -- the form of an answer ----------------------------------------------------------------------
+
+
+def test_the_answer_mirrors_the_request_or_forces_a_style() -> None:
+    from mm7client.model import MessageForm
+    from mm7client.server import ANSWER_FORMS, answer_form
+
+    request = MessageForm("urn:ns", "5.3.2", "prefixed")
+    assert answer_form("mirror", request, LGT) == request
+    assert answer_form("default-ns", request, LGT) == MessageForm("urn:ns", "5.3.2", "default-ns")
+    assert answer_form("mirror", None, THREEGPP) == THREEGPP.form  # request unreadable
+    assert answer_form("lgt", None, THREEGPP).style == "lgt"
+    assert answer_form("lgt", None, THREEGPP).namespace == THREEGPP.form.namespace
+    assert ANSWER_FORMS == ("mirror", "lgt", "default-ns", "prefixed")
+    with pytest.raises(ValueError, match="'soap'"):
+        answer_form("soap", request, LGT)
+
+
+def test_a_fault_is_written_in_the_form_given() -> None:
+    from mm7client.model import MessageForm
+
+    form = MessageForm("urn:ns", "6.8.0", "default-ns")
+    answer = fault_answer(
+        2007, "cut", profile=LGT, detail_kind="VASPErrorRsp", transaction_id="t-1", form=form
+    )
+    assert b'<VASPErrorRsp xmlns="urn:ns">' in answer.body
+    fault = decode(answer.body, answer.headers["Content-Type"])
+    assert isinstance(fault, SoapFault) and fault.transaction_id == "t-1"

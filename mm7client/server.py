@@ -11,7 +11,8 @@ from an aiohttp request under a :class:`BodyPolicy`):
   credentials, compared in constant time, an empty user or password never matching;
   :func:`basic_auth_setting` - a configured user and password: both non-empty, or neither;
 * :func:`parse_networks`, :func:`check_peer` - an IP allow-list (403 / 4007 outside it);
-  :func:`exposure_problem` - a non-loopback address served with neither (say so, or refuse);
+  :func:`exposure_problem`, :func:`check_exposure` - a non-loopback address served with
+  neither (refused, or said at start when meant);
 * :class:`BodyPolicy` - the body size bound, checked from Content-Length before reading, while
   reading, and against Content-Length once read (a truncated body is never acknowledged); and
   the time a body read may take (:meth:`BodyPolicy.allowance`: a total bound and a minimum
@@ -65,6 +66,7 @@ __all__ = [
     "answer_form",
     "basic_auth_setting",
     "check_basic_auth",
+    "check_exposure",
     "check_media_type",
     "check_peer",
     "credentials_match",
@@ -269,6 +271,20 @@ def exposure_problem(host: str, *, authenticated: bool, allow_listed: bool) -> s
         f"listening on {host or 'every address'!r} with neither HTTP Basic auth nor an IP "
         "allow-list: anyone who reaches it may post"
     )
+
+
+def check_exposure(
+    host: str, *, authenticated: bool, allow_listed: bool, insecure: bool
+) -> str | None:
+    """:func:`exposure_problem`, refused (:class:`ValueError`) unless ``insecure``; returns
+    the problem an insecure server must warn about at start (``None``: none)."""
+    problem = exposure_problem(host, authenticated=authenticated, allow_listed=allow_listed)
+    if problem is not None and not insecure:
+        raise ValueError(
+            f"{problem}; protect it (HTTP Basic auth, an IP allow-list) or say it is meant "
+            "(insecure=True, mm7 receive --insecure)"
+        )
+    return problem
 
 
 # -- bounded body ----------------------------------------------------------------------------

@@ -35,7 +35,7 @@ from mm7client.codec import Limits
 from mm7client.profiles import get_profile
 from mm7client.receiver.server import ReceiverServer
 from mm7client.receiver.stores import is_postgres_url, open_store
-from mm7client.server import ANSWER_FORMS, ServerLimits, basic_auth_setting
+from mm7client.server import ANSWER_FORMS, ServerLimits, basic_auth_setting, check_exposure
 
 __all__ = ["ENV_PREFIX", "add_parser", "main", "run"]
 
@@ -145,6 +145,13 @@ async def _serve(args: argparse.Namespace) -> int:
     if allow_ips is None and os.environ.get("MM7_RECEIVER_ALLOW_IPS"):
         allow_ips = [ip for ip in os.environ["MM7_RECEIVER_ALLOW_IPS"].split(",") if ip.strip()]
     basic_auth = basic_auth_setting(args.user, args.password)
+    # refused before the store is opened or created
+    check_exposure(
+        args.host,
+        authenticated=basic_auth is not None,
+        allow_listed=allow_ips is not None,
+        insecure=args.insecure,
+    )
     server_limits = server_limits_from_args(args, ServerLimits.from_env(ENV_PREFIX))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

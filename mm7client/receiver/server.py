@@ -12,7 +12,7 @@ from mm7client.http_server import AppServer
 from mm7client.profiles import LGT, CarrierProfile
 from mm7client.receiver.app import ItemCallback, create_receiver_app
 from mm7client.receiver.store import ReceiverStore
-from mm7client.server import IPNetwork, ServerLimits, exposure_problem
+from mm7client.server import IPNetwork, ServerLimits, check_exposure
 
 __all__ = ["ReceiverServer"]
 
@@ -57,14 +57,12 @@ class ReceiverServer:
         insecure: bool = False,
         shutdown_timeout: float = 5.0,
     ) -> None:
-        self.exposure = exposure_problem(
-            host, authenticated=basic_auth is not None, allow_listed=allow_ips is not None
+        self.exposure = check_exposure(
+            host,
+            authenticated=basic_auth is not None,
+            allow_listed=allow_ips is not None,
+            insecure=insecure,
         )
-        if self.exposure is not None and not insecure:
-            raise ValueError(
-                f"{self.exposure}; protect it (HTTP Basic auth, an IP allow-list) or say "
-                "insecure=True (mm7 receive --insecure)"
-            )
         self.store = store
         self.host = host
         self.path = path if path.startswith("/") else "/" + path

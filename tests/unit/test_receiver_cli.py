@@ -106,6 +106,7 @@ def test_a_public_address_without_auth_or_allow_list_needs_insecure(
     assert args.func(args) == 2  # refused before binding anything
     err = capsys.readouterr().err
     assert "neither HTTP Basic auth nor an IP allow-list" in err and "--insecure" in err
+    assert not (tmp_path / "rx.sqlite").exists()  # nor opening the store
 
 
 def test_insecure_is_an_option_and_an_environment_variable(

@@ -42,27 +42,37 @@ async def read_body(request: web.Request, policy: BodyPolicy) -> bytes:
     started = loop.time()
     chunks: list[bytes] = []
     size = 0
-    while True:
-        left = policy.time_left(size, loop.time() - started)
-        try:
-            if left <= 0:
-                raise TimeoutError
-            async with asyncio.timeout(left):
-                chunk = await stream.readany()
-        except TimeoutError:
-            refusal = policy.too_slow(size, loop.time() - started)
-            raise RequestRefused(refusal, b"".join(chunks)) from None
-        except ConnectionError as exc:  # the sender left (or the server is stopping)
-            reason = f"connection lost after {size} bytes: {exc}"
-            refusal = Refusal(400, STATUS_MESSAGE_FORMAT_CORRUPT, reason)
-            raise RequestRefused(refusal, b"".join(chunks)) from None
-        if not chunk:
-            break
-        size += len(chunk)
-        refusal = policy.check_read(size)
-        if refusal is not None:
-            raise RequestRefused(refusal)
-        chunks.append(chunk)
+    try:
+        async with asyncio.timeout(None) as deadline:
+            # one watchdog, not a timer per chunk: it wakes when the allowance earned so far
+            # would run out, and either waits for what was earned since or ends the read
+            watchdog: asyncio.TimerHandle
+
+            def watch() -> None:
+                nonlocal watchdog
+                left = policy.time_left(size, loop.time() - started)
+                if left > 0:
+                    watchdog = loop.call_later(left, watch)
+                else:
+                    deadline.reschedule(loop.time())  # the read ends with TimeoutError
+
+            watchdog = loop.call_later(policy.time_left(0, 0.0), watch)
+            try:
+                while chunk := await stream.readany():
+                    size += len(chunk)
+                    refusal = policy.check_read(size)
+                    if refusal is not None:
+                        raise RequestRefused(refusal)
+                    chunks.append(chunk)
+            finally:
+                watchdog.cancel()
+    except TimeoutError:
+        refusal = policy.too_slow(size, loop.time() - started)
+        raise RequestRefused(refusal, b"".join(chunks)) from None
+    except ConnectionError as exc:  # the sender left (or the server is stopping)
+        reason = f"connection lost after {size} bytes: {exc}"
+        refusal = Refusal(400, STATUS_MESSAGE_FORMAT_CORRUPT, reason)
+        raise RequestRefused(refusal, b"".join(chunks)) from None
     body = b"".join(chunks)
     refusal = policy.check_complete(declared, size)
     if refusal is not None:

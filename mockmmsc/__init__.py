@@ -1,7 +1,7 @@
 """mockmmsc: an LG U+-like mock MMS Relay/Server (MM7) on aiohttp, sharing mm7client's codec.
 
-``from mockmmsc import MockMMSC, MockSettings, Rule, VasAccount``. Names are imported lazily so
-that ``import mockmmsc`` (e.g. by the pytest plugin) stays cheap.
+``from mockmmsc import MockMMSC, MockSettings, Rule, SyncMockMMSC, VasAccount``. Names are
+imported lazily so that ``import mockmmsc`` (e.g. by the pytest plugin) stays cheap.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from mockmmsc.state import MockState
     from mockmmsc.store import ReceivedRequest, ReportRecord
     from mockmmsc.testing import MockMMSC
+    from mockmmsc.threaded import SyncMockMMSC
 
 __all__ = [
     "Action",
@@ -25,12 +26,14 @@ __all__ = [
     "ReceivedRequest",
     "ReportRecord",
     "Rule",
+    "SyncMockMMSC",
     "VasAccount",
     "create_app",
 ]
 
 _LAZY = {
     "MockMMSC": "mockmmsc.testing",
+    "SyncMockMMSC": "mockmmsc.threaded",
     "MockState": "mockmmsc.state",
     "create_app": "mockmmsc.app",
     "Rule": "mockmmsc.scenarios",

@@ -179,11 +179,12 @@ class MockMMSC:
         return found
 
     async def wait_for_messages(self, n: int, timeout: float = 5.0) -> list[ReceivedRequest]:
-        """Wait until at least ``n`` requests arrived; raises TimeoutError saying how many."""
+        """Wait until at least ``n`` requests arrived and return them all (a copy, oldest
+        first); raises TimeoutError saying how many arrived."""
         store = self.state.store
         if not await store.wait_until(lambda: len(store.messages) >= n, timeout):
             raise TimeoutError(f"waited {timeout} s for {n} request(s), got {len(store.messages)}")
-        return store.messages
+        return list(store.messages)
 
     async def wait_for_reports(
         self, n: int, timeout: float = 5.0, acknowledged: bool = True

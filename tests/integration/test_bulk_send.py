@@ -6,45 +6,30 @@ killed or interrupted run the command in a subprocess.
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import json
 import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from mm7client.bulk import RESULT_COLUMNS, read_results
 from mm7client.cli import main
-from mockmmsc import MockMMSC, MockSettings
+from mockmmsc import SyncMockMMSC
 
 IDENTITY = ["--vasp-id", "VASP", "--vas-id", "SVC", "--kisa-code", "123456789"]
 JPEG = bytes.fromhex("ffd8ffe000104a46494600010100000100010000ffd9")
 
 
-@contextmanager
-def running_mock(**settings: object) -> Iterator[MockMMSC]:
+def running_mock(**settings: object) -> SyncMockMMSC:
     """A mock MMSC on 127.0.0.1 (free port) served by a background thread."""
-    loop = asyncio.new_event_loop()
-    mock = MockMMSC(MockSettings(host="127.0.0.1", port=0, **settings))  # type: ignore[arg-type]
-    loop.run_until_complete(mock.start())
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    try:
-        yield mock
-    finally:
-        asyncio.run_coroutine_threadsafe(mock.stop(), loop).result(10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        loop.close()
+    return SyncMockMMSC(host="127.0.0.1", port=0, **settings)
 
 
 def write_rows(path: Path, count: int, *, start: int = 0) -> list[str]:
@@ -57,7 +42,7 @@ def write_rows(path: Path, count: int, *, start: int = 0) -> list[str]:
     return numbers
 
 
-def submitted(mock: MockMMSC) -> Counter[str]:
+def submitted(mock: SyncMockMMSC) -> Counter[str]:
     """How many SubmitReqs the mock received per recipient."""
     return Counter(r for m in mock.received(operation="SubmitReq") for r in m.recipients)
 
@@ -112,7 +97,7 @@ def test_1000_rows_at_a_contract_of_50_tps_are_all_accepted_without_one_7103(
         )
         elapsed = time.monotonic() - started
         received = mock.received(operation="SubmitReq")
-        refused = dict(mock.tps.refused)
+        refused = mock.call(lambda: dict(mock.mock.tps.refused))
     err = capsys.readouterr().err
     assert status == 0, err
     assert refused == {}

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import threading
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -13,7 +11,7 @@ import pytest
 
 from mm7client.cli import main
 from mm7client.codes import COLUMNS
-from mockmmsc import MockMMSC, MockSettings
+from mockmmsc import MockSettings, SyncMockMMSC
 
 JPEG = bytes.fromhex("ffd8ffe000104a46494600010100000100010000ffd9")
 
@@ -87,25 +85,15 @@ def test_send_no_report_does_not_wait(capsys) -> None:
 
 
 @pytest.fixture
-def external_mock() -> Iterator[MockMMSC]:
+def external_mock() -> Iterator[SyncMockMMSC]:
     """A mock MMSC on its own thread (the command runs its own event loop)."""
-    loop = asyncio.new_event_loop()
     settings = MockSettings(host="127.0.0.1", port=0, time_scale=0.01, basic_auth=("cp", "pw"))
-    mock = MockMMSC(settings)
-    loop.run_until_complete(mock.start())
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    try:
+    with SyncMockMMSC(settings) as mock:
         yield mock
-    finally:
-        asyncio.run_coroutine_threadsafe(mock.stop(), loop).result(5)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(5)
-        loop.close()
 
 
 def test_send_to_a_url_with_credentials_from_the_environment(
-    capsys, monkeypatch, external_mock: MockMMSC, tmp_path: Path
+    capsys, monkeypatch, external_mock: SyncMockMMSC, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("MM7_URL", external_mock.url)
     monkeypatch.setenv("MM7_VASP_ID", "ENVVASP")
@@ -132,7 +120,7 @@ def test_send_to_a_url_with_credentials_from_the_environment(
     assert "pw" not in json.dumps(data)
 
 
-def test_send_to_a_url_with_wrong_credentials_fails(capsys, external_mock: MockMMSC) -> None:
+def test_send_to_a_url_with_wrong_credentials_fails(capsys, external_mock: SyncMockMMSC) -> None:
     status = main(
         [
             "send",

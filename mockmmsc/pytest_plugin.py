@@ -139,9 +139,17 @@ async def mmsc_session(mmsc_session_settings: MockSettings) -> AsyncIterator[Moc
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_fixture_setup(fixturedef: Any, request: pytest.FixtureRequest) -> None:
-    """This module's async fixtures without pytest-asyncio fail saying what to install
-    (instead of pytest's "requested an async fixture ... with no plugin")."""
-    if getattr(fixturedef.func, "__module__", None) == __name__ and inspect.isasyncgenfunction(
-        fixturedef.func
-    ):
-        _require_pytest_asyncio(request, f"the {fixturedef.argname} fixture")
+    """This module's async fixtures fail early, saying why: without pytest-asyncio (instead of
+    pytest's "requested an async fixture ... with no plugin"), and ``mmsc_async`` in a plain
+    test (whose event loop never runs: every request to the mock would hang)."""
+    function = inspect.unwrap(fixturedef.func)  # pytest-asyncio wraps it in a synchronizer
+    if function.__module__ != __name__ or not inspect.isasyncgenfunction(function):
+        return
+    _require_pytest_asyncio(request, f"the {fixturedef.argname} fixture")
+    if fixturedef.scope == "function" and not _is_async_test(request):
+        pytest.fail(
+            f"the {fixturedef.argname} fixture serves the mock on the test's event loop, which "
+            f"the plain test {request.node.name} never runs (its requests would hang): use "
+            "mmsc or mmsc_sync",
+            pytrace=False,
+        )

@@ -137,6 +137,9 @@ def test_sync(mmsc):
     with SyncMM7Client(mmsc.url, vas_id="SVC", kisa_orig_code="123456789") as client:
         assert client.submit(SubmitRequest(to=["01012345678"])).normalized.category == "success"
 
+def test_sync_asking_for_the_async_mock(mmsc_async):
+    pass
+
 @pytest.mark.asyncio
 async def test_async(mmsc):
     pass
@@ -165,17 +168,34 @@ def test_without_pytest_asyncio_the_fixtures_say_what_to_install(
     )
     output = done.stdout + done.stderr
     assert done.returncode == 1, output
-    assert "1 passed, 3 errors" in output, output
+    assert "1 passed, 4 errors" in output, output
     assert "not found" not in output, output
-    assert (
-        output.count(
-            "needs pytest-asyncio (the mock runs on its event loop): pip install "
-            "'mm7toolkit[pytest]'"
-        )
-        == 3
-    ), output
+    needs = (
+        "needs pytest-asyncio (the mock runs on its event loop): pip install 'mm7toolkit[pytest]'"
+    )
+    assert output.count(needs) == 4, output
     assert "the mmsc fixture of the async test test_async_unmarked needs" in output
     assert "the mmsc_session fixture needs" in output
+
+
+def test_the_async_mock_in_a_plain_test_fails_at_once_instead_of_hanging(tmp_path: Path) -> None:
+    (tmp_path / "pytest.ini").write_text(
+        "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
+    )
+    (tmp_path / "test_user.py").write_text("def test_plain(mmsc_async):\n    pass\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    output = " ".join((done.stdout + done.stderr).split())
+    assert done.returncode == 1 and "1 error" in output, output
+    assert (
+        "the mmsc_async fixture serves the mock on the test's event loop, which the plain test "
+        "test_plain never runs (its requests would hang): use mmsc or mmsc_sync"
+    ) in output
 
 
 def test_the_pytest_extra_installs_the_fixtures_needs_alone() -> None:

@@ -17,6 +17,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from importlib import resources
+from typing import Any
 
 from mm7client.cli.options import with_default
 from mm7client.cli.server_options import SERVER_LIMIT_FIELDS, add_server_limit_options
@@ -74,12 +75,12 @@ def _setting(
     field: str,
     help: str,
     shown: str | None = None,
-    **kwargs: object,
+    **kwargs: Any,
 ) -> None:
     """An option setting ``field``; its help names ``MOCKMMSC_<FIELD>`` and the real default."""
     default = getattr(SERVE_DEFAULTS, field) if shown is None else shown
     text = with_default(help, env=_env(field), default=default)
-    parser.add_argument(flag, dest=field, help=text, **kwargs)  # type: ignore[arg-type]
+    parser.add_argument(flag, dest=field, help=text, **kwargs)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -22,8 +22,8 @@ saying what to install (``pip install 'mm7toolkit[pytest]'``).
 from __future__ import annotations
 
 import inspect
-from collections.abc import AsyncIterator, Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import pytest
 
@@ -36,6 +36,8 @@ try:  # pragma: no cover - depends on the environment
     import pytest_asyncio
 except ImportError:  # pragma: no cover
     pytest_asyncio = None  # type: ignore[assignment]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 #: The name pytest-asyncio registers its plugin under (``-p no:asyncio`` disables it).
 ASYNCIO_PLUGIN = "asyncio"
@@ -114,13 +116,13 @@ async def _serve(settings: MockSettings) -> AsyncIterator[MockMMSC]:
         yield mock
 
 
-def _async_fixture(**options: Any) -> Any:
+def _async_fixture(**options: Any) -> Callable[[_F], _F]:
     """pytest-asyncio's fixture decorator; pytest's when it is not installed (the fixture then
     fails in :func:`pytest_fixture_setup`, saying what to install)."""
     if pytest_asyncio is None:  # pragma: no cover - depends on the environment
         options.pop("loop_scope", None)
-        return pytest.fixture(**options)
-    return pytest_asyncio.fixture(**options)
+        return cast(Callable[[_F], _F], pytest.fixture(**options))
+    return cast(Callable[[_F], _F], pytest_asyncio.fixture(**options))
 
 
 @_async_fixture()

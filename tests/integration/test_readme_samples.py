@@ -100,8 +100,9 @@ class Ran:
     stdout: str
 
 
-def execute(code: str, namespace: dict[str, Any] | None = None) -> Ran:
-    """Run ``code``, keeping the value of each top-level expression statement."""
+def execute(block: Block, code: str, namespace: dict[str, Any] | None = None) -> Ran:
+    """Run ``code`` (``block``'s, maybe edited), keeping the value of each top-level expression
+    statement; a traceback names the block."""
     tree = ast.parse(code)
     values: dict[str, Any] = {}
     lines = code.splitlines()
@@ -117,17 +118,17 @@ def execute(code: str, namespace: dict[str, Any] | None = None) -> Ran:
     scope.update(namespace or {})
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        exec(compile(tree, str(README), "exec"), scope)
+        exec(compile(tree, str(block), "exec"), scope)
     return Ran(scope, values, out.getvalue())
 
 
 def run_pure(block: Block, mmsc: SyncMockMMSC, tmp_path: Path) -> Ran:
-    return execute(block.code)
+    return execute(block, block.code)
 
 
 def run_carrier(block: Block, mmsc: SyncMockMMSC, tmp_path: Path) -> Ran:
     assert CARRIER_URL in block.code, f"{block}: no {CARRIER_URL} to swap for the mock's URL"
-    return execute(block.code.replace(CARRIER_URL, mmsc.url), dict(PLACEHOLDERS))
+    return execute(block, block.code.replace(CARRIER_URL, mmsc.url), dict(PLACEHOLDERS))
 
 
 def run_pytest(block: Block, mmsc: SyncMockMMSC, tmp_path: Path) -> Ran:
@@ -202,8 +203,8 @@ SAMPLES: dict[tuple[str, str, int], tuple[Runner, Check]] = {
     ("python", "Sending", 1): (run_carrier, sending_checks),
     ("python", "The protocol core (sans-IO)", 1): (run_pure, protocol_core_checks),
     ("python", "Result codes", 1): (run_pure, result_codes_checks),
-    ("python", "The mock MMSC", 1): (run_pytest, pytest_sample_checks),
-    ("python", "The mock MMSC", 2): (run_pytest, pytest_sample_checks),
+    ("python", "Testing with the mock", 1): (run_pytest, pytest_sample_checks),
+    ("python", "Testing with the mock", 2): (run_pytest, pytest_sample_checks),
     ("toml", "The mock MMSC", 1): (run_mock_config, rules_checks),
 }
 

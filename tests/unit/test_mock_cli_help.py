@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from mm7client.cli.server_options import SERVER_LIMIT_FIELDS
 from mm7client.codes import normalize_submit_status
 from mm7client.throttle import RetryPolicy
 from mockmmsc.cli import build_parser, example_config, main, settings_from_args
@@ -51,6 +52,10 @@ ENV_VALUES: dict[str, tuple[str, str, object]] = {
     "--no-kisa": ("", "require_kisa", False),
     "--check-content": ("", "check_content", True),
     "--config": ("", "default_tps", 10.0),  # the example config's
+    **{
+        "--" + name.replace("_", "-"): ("7", name, kind(7))
+        for name, kind, _help in SERVER_LIMIT_FIELDS
+    },
 }
 
 
@@ -93,6 +98,14 @@ def test_the_stated_default_is_the_real_one(flag: str, field: str, stated: str) 
     (action,) = [a for a in _options() if flag in a.option_strings]
     assert (action.help or "").endswith(f"; default {stated}]")
     assert str(getattr(settings_from_args(build_parser().parse_args(["serve"])), field)) == stated
+
+
+@pytest.mark.parametrize("field", [name for name, _kind, _help in SERVER_LIMIT_FIELDS])
+def test_the_connection_bounds_state_the_mocks_defaults(field: str) -> None:
+    (action,) = [a for a in _options() if a.dest == field]
+    value = getattr(settings_from_args(build_parser().parse_args(["serve"])), field)
+    if value is not None:  # max_connections: None, explained in words
+        assert " ".join((action.help or "").split()).endswith(f"; default {value:g}]")
 
 
 def test_the_unset_defaults_say_what_unset_means() -> None:

@@ -216,6 +216,7 @@ class JsonApi:
         return web.json_response(
             {
                 "profile": state.profile.name,
+                "answer_form": state.settings.answer_form,
                 "time_scale": state.settings.time_scale,
                 "mm7_path": "/mm7",
                 "messages": len(state.store.messages),

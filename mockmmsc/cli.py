@@ -32,6 +32,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="listen port; 0 picks a free one (default 8080)")
     serve.add_argument("--config", help="settings file (TOML or JSON)")
     serve.add_argument("--profile", help="carrier profile of answers and reports (default lgt)")
+    serve.add_argument(
+        "--answer-form",
+        choices=("mirror", "lgt", "default-ns", "prefixed"),
+        help="form of the answers: the request's own (mirror, default) or one forced",
+    )
     serve.add_argument("--time-scale", type=float, help="multiply every delay/window (0.01)")
     serve.add_argument("--report-url", help="default delivery-report URL")
     serve.add_argument("--rules", dest="rules_file", help="rule file (TOML or JSON)")
@@ -63,6 +68,7 @@ def settings_from_args(args: argparse.Namespace) -> MockSettings:
         "host",
         "port",
         "profile",
+        "answer_form",
         "time_scale",
         "report_url",
         "rules_file",

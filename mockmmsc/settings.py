@@ -16,10 +16,21 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from mm7client.server import ServerLimits
 
-__all__ = ["ENV_PREFIX", "MockSettings", "SettingsError", "VasAccount", "load_config"]
+__all__ = [
+    "ANSWER_FORMS",
+    "ENV_PREFIX",
+    "MockSettings",
+    "SettingsError",
+    "VasAccount",
+    "load_config",
+]
 
 #: Environment variables ``MOCKMMSC_<FIELD>`` (upper case) override the defaults.
 ENV_PREFIX = "MOCKMMSC_"
+#: Values of ``answer_form`` (:data:`mm7client.server.ANSWER_FORMS`, repeated here so this module
+#: loads no codec): ``mirror`` answers in the form each request arrived in; the others force
+#: that style (see :class:`mm7client.model.MessageForm`).
+ANSWER_FORMS = ("mirror", "lgt", "default-ns", "prefixed")
 
 
 class SettingsError(ValueError):
@@ -64,6 +75,12 @@ class MockSettings:
         host: listen address (tests: always ``127.0.0.1``).
         port: listen port; 0 picks a free one.
         profile: carrier profile used to ENCODE answers and reports (decoding accepts any form).
+        answer_form: the form of the answers (Rsps and faults): ``"mirror"`` (default) answers
+            in the form each request arrived in (its MM7 namespace, MM7Version, prefixed or
+            unqualified children); ``"lgt"``, ``"default-ns"`` or ``"prefixed"`` force that
+            style, keeping the request's namespace and MM7Version, so a VASP can rehearse
+            reading each form (a body that could not be read is answered in the profile's
+            form, or the forced style of it). The receiver follows the same rule.
         time_scale: multiplies every delay, window, pause and report backoff
             (0.01 -> a 60 s 4030 window lasts 0.6 s). TPS contracts are rates and are not scaled.
         report_url: default delivery-report URL.
@@ -108,6 +125,7 @@ class MockSettings:
     host: str = "127.0.0.1"
     port: int = 0
     profile: str = "lgt"
+    answer_form: str = "mirror"
     time_scale: float = 1.0
     report_url: str | None = None
     report_urls: dict[str, str] = field(default_factory=dict)
@@ -144,6 +162,10 @@ class MockSettings:
     def __post_init__(self) -> None:
         if self.time_scale < 0:
             raise SettingsError(f"time_scale={self.time_scale!r}: must be >= 0")
+        if self.answer_form not in ANSWER_FORMS:
+            raise SettingsError(
+                f"answer_form={self.answer_form!r}: expected one of {', '.join(ANSWER_FORMS)}"
+            )
         if self.max_body_bytes <= 0:
             raise SettingsError(f"max_body_bytes={self.max_body_bytes!r}: must be > 0")
         if not self.fault_max_hold >= 0:

@@ -248,6 +248,11 @@ class ReceivedRequest:
                 for kind in ("to", "cc", "bcc"):
                     fields_[kind] = [a.value for a in getattr(request, kind)]
         result["content_type"] = self.content_type
+        # the request's TimeStamp: as a date-time when it could be read, and as the text
+        # received when it was not ISO 8601 (a Java Date.toString() date...), never lost
+        timestamp = getattr(request, "timestamp", None)
+        result["timestamp"] = timestamp.isoformat() if timestamp is not None else None
+        result["timestamp_raw"] = getattr(request, "timestamp_raw", None)
         result["fields"] = fields_
         result["parts"] = [
             {

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ANSWER_FORMS",
     "ENV_PREFIX",
+    "ConflictError",
     "MockSettings",
     "SettingsError",
     "VasAccount",
@@ -35,6 +36,11 @@ ANSWER_FORMS = ("mirror", "lgt", "default-ns", "prefixed")
 
 class SettingsError(ValueError):
     """A setting, config file or rule has a bad value; the message names it."""
+
+
+class ConflictError(SettingsError):
+    """A rule or fault that cannot be added as things stand (its id is taken, the book is
+    full); the API answers it 409."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -596,6 +596,13 @@ def _resolve(schema: dict[str, Any]) -> dict[str, Any]:
     return resolved
 
 
+def _admits_type(value: Any, schema: dict[str, Any]) -> bool:
+    kinds = schema.get("type")
+    if kinds is None:
+        return True
+    return any(_is_type(value, kind) for kind in ([kinds] if isinstance(kinds, str) else kinds))
+
+
 def _is_type(value: Any, kind: str) -> bool:
     if isinstance(value, bool) and kind in ("integer", "number"):
         return False  # JSON true is not the number 1
@@ -613,8 +620,11 @@ def check_value(value: Any, schema: dict[str, Any], where: str) -> None:
     """
     schema = _resolve(schema)
     if "oneOf" in schema:
+        # the one choice of the value's JSON type, when only one fits: its error names the
+        # field (``body.id={}: expected string``), not every choice's
+        fitting = [c for c in schema["oneOf"] if _admits_type(value, _resolve(c))]
         errors = []
-        for choice in schema["oneOf"]:
+        for choice in fitting if len(fitting) == 1 else schema["oneOf"]:
             try:
                 check_value(value, choice, where)
             except SchemaError as exc:

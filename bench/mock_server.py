@@ -18,6 +18,16 @@ the bare handler, the generator bounds the bare rate, the ratio is then the gene
 over the mock's, and on a shared machine it moves with whichever core is slowed down.
 
     python bench/mock_server.py [--rounds 9] [--requests 2000] [--seconds 5] [--concurrency 32]
+
+``--soak N`` measures instead whether the mock stays fast in a long run: N small SubmitReqs
+asking for a delivery report, with no report URL configured (each report is kept and never
+delivered: what used to pile up as pending and slow every later request), in ten slices; it
+prints the mock's CPU per request in each slice and checks that the last slice costs within
+20% of the first. Each slice is measured in five parts and its figure is their median: on a
+shared machine one part can be slowed by a neighbour, the median is not. Bounded by
+``--soak-seconds`` too (default 600 s).
+
+    python bench/mock_server.py --soak 200000
 """
 
 from __future__ import annotations
@@ -36,7 +46,7 @@ from mm7client.model import Part, Status, SubmitRequest, SubmitResponse
 from mm7client.profiles import LGT
 
 
-def build_bodies() -> dict[str, tuple[bytes, str]]:
+def build_bodies(delivery_report: bool = False) -> dict[str, tuple[bytes, str]]:
     common = dict(
         to=["01012345678"],
         vasp_id="BENCHVASP",
@@ -44,7 +54,7 @@ def build_bodies() -> dict[str, tuple[bytes, str]]:
         sender_address="15881234",
         callback="15881234",
         kisa_orig_code="123456789",
-        delivery_report=False,
+        delivery_report=delivery_report,
         subject="bench",
     )
     small = SubmitRequest(**common, content=[Part.from_text("안녕하세요, 벤치마크입니다.")])
@@ -87,7 +97,8 @@ def serve_mock(port_pipe) -> None:
     from mockmmsc import MockMMSC, MockSettings
 
     async def main() -> None:
-        settings = MockSettings(host="127.0.0.1", port=0, time_scale=0.0, max_stored_messages=2000)
+        # the default bounds of a long run (requests and reports kept), no report URL
+        settings = MockSettings(host="127.0.0.1", port=0, time_scale=0.0)
         async with MockMMSC(settings) as mock:
             port_pipe.send(mock.port)
             await asyncio.Event().wait()
@@ -145,13 +156,75 @@ def start(target) -> tuple[multiprocessing.Process, int]:
     return process, parent.recv()
 
 
+def soak(requests: int, seconds: float, concurrency: int) -> bool:
+    """The mock's CPU per request over a long run, in ten slices; True when the last slice
+    costs within 20% of the first."""
+    body, content_type = build_bodies(delivery_report=True)["small SubmitReq"]
+    process, port = start(serve_mock)
+    url = f"http://127.0.0.1:{port}/mm7"
+    part_size = max(1, requests // 50)
+    deadline = time.monotonic() + seconds
+    costs: list[float] = []
+    print(
+        f"cpus={os.cpu_count()} soak: {requests} SubmitReqs with DeliveryReport, no report URL, "
+        f"in 10 slices; seconds<={seconds} concurrency={concurrency}"
+    )
+    try:
+        asyncio.run(load(url, body, content_type, 300, 2.0, concurrency))  # warm-up
+        for number in range(10):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                print(f"  time bound reached after {number} slices")
+                break
+            parts: list[float] = []
+            done = 0
+            elapsed = 0.0
+            for _ in range(5):
+                before = cpu_seconds(process.pid)
+                part_done, part_elapsed = asyncio.run(
+                    load(url, body, content_type, part_size, max(0.1, left), concurrency)
+                )
+                after = cpu_seconds(process.pid)
+                if before is None or after is None:
+                    raise RuntimeError("the soak check needs /proc to read the mock's CPU time")
+                parts.append((after - before) / part_done)
+                done += part_done
+                elapsed += part_elapsed
+                left = deadline - time.monotonic()
+            costs.append(statistics.median(parts))
+            shown = ", ".join(f"{p * 1e6:.0f}" for p in parts)
+            print(
+                f"  slice {number + 1:2d}: {done:7d} requests, {done / elapsed:6.0f} req/s, "
+                f"mock CPU {costs[-1] * 1e6:5.0f} µs/request (median of {shown})"
+            )
+    finally:
+        process.terminate()
+        process.join(timeout=5)
+    if len(costs) < 10:
+        print("  INCOMPLETE: fewer than 10 slices within the time bound")
+        return False
+    ratio = costs[-1] / costs[0]
+    within = ratio <= 1.2
+    print(
+        f"  CPU per request: first 10% {costs[0] * 1e6:.0f} µs, last 10% {costs[-1] * 1e6:.0f} µs,"
+        f" ratio last/first {ratio:.2f} (target <= 1.20): {'OK' if within else 'FAILED'}"
+    )
+    return within
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--soak", type=int, metavar="N", help="long-run check of N requests")
+    parser.add_argument("--soak-seconds", type=float, default=600.0)
     args = parser.parse_args()
+    if args.soak:
+        if not soak(args.soak, args.soak_seconds, args.concurrency):
+            raise SystemExit(1)
+        return
     bodies = build_bodies()
     servers = {}
     processes = {}

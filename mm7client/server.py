@@ -633,6 +633,8 @@ def fault_answer(
         transaction_id: the request's TransactionID, echoed when known.
         fault_string: the faultstring (default: the status text).
         headers: extra HTTP headers (the Content-Type is added).
+        form: the form to write it in (the request's, to answer as it was asked; default:
+            the profile's).
     """
     text = status_text(status_code)
     reason = reason[:_MAX_REASON]
@@ -663,7 +665,8 @@ def refusal_answer(
     form: MessageForm | None = None,
 ) -> FaultAnswer:
     """:func:`fault_answer` for ``refusal`` (its HTTP status, code, reason and headers);
-    ``reason_as_fault_string`` puts the reason in the faultstring too (the receiver's way)."""
+    ``reason_as_fault_string`` puts the reason in the faultstring too (the receiver's way);
+    ``form`` as in :func:`fault_answer`."""
     return fault_answer(
         refusal.status_code,
         refusal.reason,

@@ -7,9 +7,12 @@ and details from :mod:`mockmmsc.views`), how the mock behaves (``/api/rules``, `
 (``/api/info``) and everything that happens, live (``/api/events``, server-sent events). The
 web inbox is a client of this API like any other.
 
-Errors are JSON ``{"error": "...", "status": N}`` with a 4xx status that says what was wrong
-with the input. Request bodies are limited to :data:`MAX_API_BODY` bytes and
-:data:`MAX_JSON_DEPTH` levels of nesting; ``NaN`` and ``Infinity`` are refused.
+The OpenAPI document (:mod:`mockmmsc.openapi`) is the truth: every route's parameters and JSON
+body are checked against it before its handler runs (400 naming the field), and a method a
+path lacks is answered 405 with ``Allow``. Errors are JSON ``{"error": "...", "status": N}``
+with a 4xx status that says what was wrong with the input. Request bodies are limited to
+:data:`MAX_API_BODY` bytes and :data:`MAX_JSON_DEPTH` levels of nesting; ``NaN`` and
+``Infinity`` are refused.
 """
 
 from __future__ import annotations
@@ -29,9 +32,9 @@ from aiohttp import web
 from mm7client.server import BodyPolicy
 from mm7client.server_aiohttp import RequestRefused, read_body
 from mockmmsc.faults import Fault
-from mockmmsc.openapi import OPENAPI
+from mockmmsc.openapi import OPENAPI, SchemaError, body_schema, check_parameters, check_value
 from mockmmsc.reports import ReportDispatcher
-from mockmmsc.settings import SettingsError
+from mockmmsc.settings import ConflictError, SettingsError
 from mockmmsc.state import MockState
 from mockmmsc.store import ReceivedRequest
 from mockmmsc.views import MAX_LIMIT, MessageQuery, QueryError, detail, int_param, row
@@ -76,7 +79,9 @@ def _json_errors(handler: Handler) -> Handler:
             return await handler(request)
         except ApiError as exc:
             return _error(exc.status, exc.message)
-        except (SettingsError, QueryError) as exc:
+        except ConflictError as exc:
+            return _error(409, str(exc))
+        except (SettingsError, QueryError, SchemaError) as exc:
             return _error(400, str(exc))
         except web.HTTPException as exc:
             if exc.status >= 400:
@@ -86,7 +91,44 @@ def _json_errors(handler: Handler) -> Handler:
     return wrapped
 
 
+#: where the checked JSON body of a request is kept for its handler
+_BODY: web.RequestKey[Any] = web.RequestKey("mockmmsc.api.body", object)
+
+
+def _checked(path: str, method: str, handler: Handler) -> Handler:
+    """``handler`` behind the document's check of its parameters and JSON body."""
+    operation = method.lower()
+    schema = body_schema(path, operation)
+
+    @functools.wraps(handler)
+    async def wrapped(request: web.Request) -> web.StreamResponse:
+        check_parameters(path, operation, request.query, request.match_info)
+        if schema is not None:
+            data = await _json_body(request)
+            check_value(data, schema, "body")
+            request[_BODY] = data
+        return await handler(request)
+
+    return wrapped
+
+
+def _not_allowed(allowed: list[str]) -> Handler:
+    allow = ", ".join(allowed)
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        return web.json_response(
+            {"error": f"{request.method} not allowed on {request.path} (allowed: {allow})",
+             "status": 405},
+            status=405,
+            headers={"Allow": allow},
+        )  # fmt: skip
+
+    return handler
+
+
 async def _json_body(request: web.Request) -> Any:
+    if _BODY in request:  # read and checked already
+        return request[_BODY]
     try:
         data = await read_body(request, _API_BODY)
     except RequestRefused as exc:
@@ -99,7 +141,7 @@ async def _json_body(request: web.Request) -> Any:
             400, f"JSON nested {depth} levels deep exceeds the limit of {MAX_JSON_DEPTH}"
         )
     try:
-        return json.loads(data, parse_constant=_refuse_constant)
+        return json.loads(data, parse_constant=_refuse_constant, parse_float=_json_number)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise ApiError(400, f"body is not valid JSON: {exc}") from exc
 
@@ -128,6 +170,13 @@ def _json_depth(data: bytes | bytearray) -> int:
 
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _json_number(text: str) -> float | int:
+    """A JSON number with a fraction or exponent: an int when it is integral (``2209.0`` is
+    the integer 2209 to JSON Schema, and to the API)."""
+    value = float(text)
+    return int(value) if value.is_integer() else value
 
 
 def _number(value: Any, name: str, *, allow_none: bool = False) -> float | None:
@@ -193,13 +242,23 @@ class JsonApi:
             ("POST", "/api/faults", self.add_fault),
             ("DELETE", "/api/faults", self.reset_faults),
             ("DELETE", "/api/faults/{id}", self.delete_fault),
-            ("*", "/api/{tail:.*}", self.not_found),
         ]
+        by_path: dict[str, list[tuple[str, Handler]]] = {}
         for method, path, handler in routes:
-            if method == "GET":  # with HEAD, as aiohttp's add_get does
-                app.router.add_get(path, _json_errors(handler))
-            else:
-                app.router.add_route(method, path, _json_errors(handler))
+            by_path.setdefault(path, []).append((method, handler))
+        for path, methods in by_path.items():
+            allowed = []
+            for method, handler in methods:
+                checked = _json_errors(_checked(path, method, handler))
+                if method == "GET":  # with HEAD, as aiohttp's add_get does
+                    app.router.add_get(path, checked)
+                    allowed += ["GET", "HEAD"]
+                else:
+                    app.router.add_route(method, path, checked)
+                    allowed.append(method)
+            # any other method on this path: 405 with Allow (added last: tried last)
+            app.router.add_route("*", path, _not_allowed(allowed))
+        app.router.add_route("*", "/api/{tail:.*}", _json_errors(self.not_found))
 
     async def _on_shutdown(self, _app: web.Application) -> None:
         self._closing.set()
@@ -216,6 +275,7 @@ class JsonApi:
         return web.json_response(
             {
                 "profile": state.profile.name,
+                "answer_form": state.settings.answer_form,
                 "time_scale": state.settings.time_scale,
                 "mm7_path": "/mm7",
                 "messages": len(state.store.messages),

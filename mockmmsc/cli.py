@@ -101,6 +101,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _setting(serve, "--host", "host", "listen address", metavar="ADDRESS")
     _setting(serve, "--port", "port", "listen port; 0 picks a free one", type=int)
+    _setting(
+        serve,
+        "--answer-form",
+        "answer_form",
+        "form of the answers: the request's own (mirror) or one forced",
+        choices=("mirror", "lgt", "default-ns", "prefixed"),
+    )
     serve.add_argument(
         "--config",
         metavar="FILE",
@@ -217,6 +224,7 @@ def settings_from_args(args: argparse.Namespace) -> MockSettings:
         "host",
         "port",
         "profile",
+        "answer_form",
         "time_scale",
         "report_url",
         "rules_file",

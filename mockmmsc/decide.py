@@ -45,6 +45,7 @@ from mockmmsc.state import MockState
 __all__ = [
     "STATUS_ACCOUNT_EXPIRED",
     "STATUS_AUTH_FAILED",
+    "STATUS_CORRUPT",
     "STATUS_KISA",
     "STATUS_OVERLOAD",
     "STATUS_TOO_LARGE",

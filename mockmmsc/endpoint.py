@@ -9,19 +9,26 @@ For each ``POST /`` or ``POST /mm7``:
    Content-Length grows past the limit. (Without reading the body there is no TransactionID to
    echo, so the answer is a fault, not a SubmitRsp.) A Content-Type that is neither XML nor
    multipart (``application/json``, ``text/html``...) -> HTTP 415 with a 2007 fault, unread; a
-   missing one or ``application/octet-stream`` is sniffed by the codec.
+   missing one or ``application/octet-stream`` is sniffed by the codec. A body that ends short
+   of its Content-Length is truncated: HTTP 500 with a 2007 fault (when the connection still
+   takes an answer), recorded, never acknowledged.
 3. The envelope's fields are read with the shared codec (``summarize_request``; the whole
    message is decoded when first read, or here with ``check_content``). Unreadable body ->
-   HTTP 500 with a SOAP Fault (RSErrorRsp 2007 / 4004 / 4003 from the codec's ParseError);
-   any other operation than SubmitReq/CancelReq/ReplaceReq -> 4003 fault.
+   HTTP 500 with a SOAP Fault (RSErrorRsp 2007 / 4004 / 4003 from the codec's ParseError;
+   a truncated multipart, without its closing delimiter or cut in a part, is 2007); any other
+   operation than SubmitReq/CancelReq/ReplaceReq -> 4003 fault. A fault echoes the request's
+   TransactionID whenever its SOAP header was readable, and the record keeps it.
 4. :func:`mockmmsc.decide.decide` says what to answer (accounts, KisaOrigCode, 4030 windows,
    TPS, rules, magic numbers) and what that changes; the effects are applied at once.
 5. Faults (:mod:`mockmmsc.faults`): a global ``reset_before_body`` fault acts before step 2;
    the answer and delivery-report faults of the deciding rule, else the global ones, act on
    the answer decided and on the reports it schedules.
 6. The request is counted in the traffic meter (:mod:`mockmmsc.traffic`, by the status
-   answered), stored, its reports scheduled, and the answer (encoded once per status,
-   rendered with the request's ids) sent.
+   answered), stored, its reports scheduled, and the answer (encoded once per status and
+   form, rendered with the request's ids) sent.
+
+Answers (Rsps and faults) are written in the form the request arrived in - its MM7 namespace,
+MM7Version, prefixed or unqualified children - unless ``answer_form`` forces one.
 
 """
 
@@ -42,11 +49,13 @@ from mm7client.codec import (
     PreparedResponse,
     RequestSummary,
     decode,
+    find_transaction_id,
     summarize_request,
 )
 from mm7client.errors import MM7Error, ParseError
 from mm7client.model import (
     CancelResponse,
+    MessageForm,
     MM7Message,
     ReplaceResponse,
     Response,
@@ -54,6 +63,7 @@ from mm7client.model import (
     SubmitResponse,
 )
 from mm7client.server import (
+    answer_form,
     check_basic_auth,
     check_media_type,
     fault_answer,
@@ -63,6 +73,7 @@ from mm7client.server import (
 )
 from mm7client.server_aiohttp import RequestRefused, read_body
 from mockmmsc.decide import (
+    STATUS_CORRUPT,
     STATUS_SERVER_ERROR,
     STATUS_TOO_LARGE,
     STATUS_UNSUPPORTED_OPERATION,
@@ -79,6 +90,8 @@ __all__ = ["MM7Endpoint"]
 log = logging.getLogger(__name__)
 
 _OPERATIONS = frozenset({"SubmitReq", "CancelReq", "ReplaceReq"})
+#: Prepared answers kept (statuses x texts x forms; the oldest is dropped beyond it).
+_MAX_PREPARED = 1024
 
 
 class MM7Endpoint:
@@ -100,7 +113,10 @@ class MM7Endpoint:
         self._stamp = ""
         #: connections held by ``no_answer`` faults (released when the mock stops)
         self.holds = HoldRegistry()
-        self._prepared_responses: dict[tuple[str, int, str, bool], PreparedResponse] = {}
+        #: answers encoded once per (operation, status, text, MessageID or not, form)
+        self._prepared_responses: dict[
+            tuple[str, int, str, bool, MessageForm], PreparedResponse
+        ] = {}
 
     @property
     def faults(self) -> FaultBook:
@@ -117,12 +133,20 @@ class MM7Endpoint:
 
     # -- answers ---------------------------------------------------------------------------
 
+    def form_for(self, envelope: RequestSummary | None) -> MessageForm:
+        """The form to answer a request in (:func:`mm7client.server.answer_form`, as the
+        receiver's): the request's own (its namespace, MM7Version and style), in the style
+        ``answer_form`` forces if any; for an unreadable body, the profile's."""
+        request_form = envelope.form if envelope is not None else None
+        return answer_form(self.settings.answer_form, request_form, self.profile)
+
     def _prepared(
-        self, operation: str, code: int, text: str, with_message_id: bool
+        self, operation: str, code: int, text: str, with_message_id: bool, form: MessageForm
     ) -> PreparedResponse:
-        """The Rsp of ``operation`` with this status, encoded once (a few dozen statuses are
-        answered over and over; rules with their own texts may add more, up to a bound)."""
-        key = (operation, code, text, with_message_id)
+        """The Rsp of ``operation`` with this status in ``form``, encoded once (a few dozen
+        statuses in a few forms are answered over and over; rules with their own texts and
+        peers with their own MM7Versions may add more: up to a bound, oldest dropped)."""
+        key = (operation, code, text, with_message_id, form)
         prepared = self._prepared_responses.get(key)
         if prepared is None:
             status = Status(str(code), text)
@@ -133,13 +157,19 @@ class MM7Endpoint:
                 rsp = CancelResponse(status=status)
             else:
                 rsp = ReplaceResponse(status=status)
-            prepared = PreparedResponse(rsp, self.profile)
-            if len(self._prepared_responses) < 1024:
-                self._prepared_responses[key] = prepared
+            prepared = PreparedResponse(rsp, self.profile, form=form)
+            if len(self._prepared_responses) >= _MAX_PREPARED:
+                del self._prepared_responses[next(iter(self._prepared_responses))]
+            self._prepared_responses[key] = prepared
         return prepared
 
     def _fault(
-        self, code: int, detail: str, transaction_id: str | None, http_status: int = 500
+        self,
+        code: int,
+        detail: str,
+        transaction_id: str | None,
+        http_status: int = 500,
+        envelope: RequestSummary | None = None,
     ) -> web.Response:
         answer = fault_answer(
             code,
@@ -149,15 +179,23 @@ class MM7Endpoint:
             http_status=http_status,
             transaction_id=transaction_id,
             headers={"SOAPAction": '""'},
+            form=self.form_for(envelope),
         )
         return web.Response(body=answer.body, status=http_status, headers=answer.headers)
 
     def _rejected_unread(
-        self, request: web.Request, code: int, detail: str, http_status: int
+        self,
+        request: web.Request,
+        code: int,
+        detail: str,
+        http_status: int,
+        transaction_id: str | None = None,
     ) -> web.Response:
-        response = self._fault(code, detail, None, http_status)
+        response = self._fault(code, detail, transaction_id, http_status)
         response.force_close()  # the rest of the body is never read
-        self._record_failure(request, b"", "refused", code, http_status, detail)
+        self._record_failure(
+            request, b"", "refused", code, http_status, detail, None, transaction_id
+        )
         return response
 
     def _record_failure(
@@ -169,12 +207,17 @@ class MM7Endpoint:
         http_status: int,
         error: str,
         envelope: RequestSummary | None = None,
+        transaction_id: str | None = None,
     ) -> None:
+        """Store a refused request; ``transaction_id``: the one its fault echoed (the
+        envelope's, or one found in a body the codec refused)."""
         item = self._received(request, body, operation, envelope)
         item.status_code = code
         item.status_text = status_text(code)
         item.http_status = http_status
-        item.transaction_id = envelope.transaction_id if envelope is not None else None
+        if transaction_id is None and envelope is not None:
+            transaction_id = envelope.transaction_id
+        item.transaction_id = transaction_id
         item.error = error
         vas_id = envelope.vas_id if envelope is not None else None
         self.state.traffic.count(vas_id, code, self.state.clock.now())
@@ -223,6 +266,7 @@ class MM7Endpoint:
                     status=refusal.http_status, text=refusal.reason + "\n", headers=refusal.headers
                 )
         refusal = self.body_policy.check_declared(request.content_length)
+        read_tid: str | None = None  # the TransactionID in what was read of a refused body
         if refusal is None:
             refusal = check_media_type(request.headers.get("Content-Type"))
         if refusal is None:
@@ -230,9 +274,14 @@ class MM7Endpoint:
                 body = await read_body(request, self.body_policy)
             except RequestRefused as exc:
                 refusal = exc.refusal
+                if refusal.http_status == 400:
+                    # it ended short of its Content-Length, or with its connection: truncated,
+                    # refused as the codec refuses a truncated multipart (2007, HTTP 500)
+                    refusal = dataclasses.replace(refusal, http_status=500)
+                read_tid = find_transaction_id(exc.body) if exc.body else None
         if refusal is not None:
             return self._rejected_unread(
-                request, refusal.status_code, refusal.reason, refusal.http_status
+                request, refusal.status_code, refusal.reason, refusal.http_status, read_tid
             )
         content_type = request.headers.get("Content-Type", "")
         message: MM7Message | None = None
@@ -243,25 +292,32 @@ class MM7Endpoint:
             if settings.check_content:
                 message = decode(body, content_type, self.limits)
         except ParseError as exc:
+            # a truncated body (a multipart without its closing delimiter, a part cut
+            # mid-header) is refused here too: never acknowledged, so the sender retries
             code = parse_error_refusal(exc, too_large_code=STATUS_TOO_LARGE).status_code
+            tid = exc.transaction_id  # the header's, when it was readable
             log.info("undecodable MM7 request (%d): %s", code, exc)
-            self._record_failure(request, body, "invalid", code, 500, str(exc))
-            return self._fault(code, str(exc), None)
+            self._record_failure(request, body, "invalid", code, 500, str(exc), None, tid)
+            return self._fault(code, str(exc), tid)
         except MM7Error as exc:  # pragma: no cover - the codec raises only ParseError
-            self._record_failure(request, body, "invalid", 2007, 500, str(exc))
-            return self._fault(2007, str(exc), None)
+            tid = find_transaction_id(body)
+            self._record_failure(request, body, "invalid", STATUS_CORRUPT, 500, str(exc), None, tid)
+            return self._fault(STATUS_CORRUPT, str(exc), tid)
         operation = envelope.operation
         if operation not in _OPERATIONS:
             detail = f"{operation} is not an operation a VASP sends to the MMSC"
             self._record_failure(
                 request, body, operation, STATUS_UNSUPPORTED_OPERATION, 500, detail, envelope
             )
-            return self._fault(STATUS_UNSUPPORTED_OPERATION, detail, envelope.transaction_id)
+            return self._fault(
+                STATUS_UNSUPPORTED_OPERATION, detail, envelope.transaction_id, 500, envelope
+            )
         try:
             return await self._answer(request, body, envelope, message)
         except Exception as exc:  # the mock's own bug: still an MM7 answer, logged
             log.exception("mock failure answering %s", operation)
-            return self._fault(3000, f"mock internal error: {type(exc).__name__}", None)
+            detail = f"mock internal error: {type(exc).__name__}"
+            return self._fault(STATUS_SERVER_ERROR, detail, envelope.transaction_id, 500, envelope)
 
     async def _fault_wait(self, fault: Fault) -> None:
         seconds = self.settings.scaled(fault.wait_seconds(self.faults.random))
@@ -328,11 +384,17 @@ class MM7Endpoint:
         item.rule_id = answer.rule_id
         response: web.StreamResponse
         if answer.http_status >= 400:
-            response = self._fault(answer.code, "", answered_tid, answer.http_status)
+            response = self._fault(answer.code, "", answered_tid, answer.http_status, envelope)
         else:
             # a SubmitRsp carries the new MessageID; a CancelRsp or ReplaceRsp none
             answered_id = message_id if submit else None
-            prepared = self._prepared(operation, answer.code, answer.text, answered_id is not None)
+            prepared = self._prepared(
+                operation,
+                answer.code,
+                answer.text,
+                answered_id is not None,
+                self.form_for(envelope),
+            )
             encoded = prepared.render(answered_tid, answered_id)
             response = web.Response(
                 body=encoded.body,

@@ -49,7 +49,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from mockmmsc.settings import SettingsError
+from mockmmsc.settings import ConflictError, SettingsError
 
 __all__ = [
     "ANSWER_FAULTS",
@@ -83,7 +83,8 @@ REPORT_FAULTS: tuple[str, ...] = (
     "unknown_message_id_report",
 )
 FAULT_KINDS: tuple[str, ...] = ANSWER_FAULTS + REPORT_FAULTS
-_HTTP_ERROR_STATUSES = (500, 502, 503)
+#: the HTTP statuses an ``http_error`` fault answers with (a load balancer's)
+HTTP_ERROR_STATUSES = (500, 502, 503)
 _ids = itertools.count(1)
 
 
@@ -100,7 +101,7 @@ class Fault:
         delay: seconds to wait before acting (scaled); for the report kinds the gap between
             two reports (``out_of_order_reports``: the hold-back, default 1 s).
         delay_max: when set, the wait is drawn uniformly from ``delay..delay_max``.
-        http_status: HTTP status of ``http_error`` (500/502/503) or ``soap_fault``.
+        http_status: HTTP status of ``http_error`` (500/502/503) or ``soap_fault`` (400..599).
         status: MM7 status of ``soap_fault`` (1000..9999, default 3000).
         hold: ``no_answer``: real seconds to hold at most (``None``: ``fault_max_hold``).
         chunk_size: ``slow_body``: bytes per write.
@@ -141,20 +142,16 @@ class Fault:
             raise SettingsError(f"fault {self.kind}: probability={self.probability!r} must be <= 1")
         if self.times is not None and not isinstance(self.times, int):
             raise SettingsError(f"fault {self.kind}: times={self.times!r} must be an integer")
-        if self.delay_max is not None and self.delay_max < self.delay:
-            raise SettingsError(
-                f"fault {self.kind}: delay_max={self.delay_max!r} is below delay={self.delay!r}"
-            )
         if isinstance(self.chunk_size, bool) or not isinstance(self.chunk_size, int):
             raise SettingsError(f"fault {self.kind}: chunk_size={self.chunk_size!r}: an integer")
         if self.chunk_size < 1:
             raise SettingsError(f"fault {self.kind}: chunk_size={self.chunk_size!r} must be >= 1")
         if self.http_status is not None:
-            allowed = _HTTP_ERROR_STATUSES if self.kind == "http_error" else range(400, 600)
+            allowed = HTTP_ERROR_STATUSES if self.kind == "http_error" else range(400, 600)
             if isinstance(self.http_status, bool) or self.http_status not in allowed:
                 raise SettingsError(
                     f"fault {self.kind}: http_status={self.http_status!r} must be one of "
-                    f"{list(_HTTP_ERROR_STATUSES) if self.kind == 'http_error' else '400..599'}"
+                    f"{list(HTTP_ERROR_STATUSES) if self.kind == 'http_error' else '400..599'}"
                 )
         if self.status is not None and (
             isinstance(self.status, bool)
@@ -212,7 +209,8 @@ class Fault:
         return True
 
     def wait_seconds(self, rng: random.Random) -> float:
-        """The (unscaled) wait before acting: ``delay`` or a draw in ``delay..delay_max``."""
+        """The (unscaled) wait before acting: ``delay``, or a draw between ``delay`` and
+        ``delay_max`` (whichever is larger)."""
         if self.delay_max is None:
             return self.delay
         return rng.uniform(self.delay, self.delay_max)
@@ -263,9 +261,9 @@ class FaultBook:
         """Add a global fault; returns its id."""
         item = Fault.from_value(fault)
         if len(self._faults) >= self.max_faults:
-            raise SettingsError(f"too many faults (limit {self.max_faults})")
+            raise ConflictError(f"too many faults (limit {self.max_faults})")
         if any(f.id == item.id for f in self._faults):
-            raise SettingsError(f"fault id {item.id!r} already exists")
+            raise ConflictError(f"fault id {item.id!r} already exists")
         self._faults.append(item)
         return item.id
 

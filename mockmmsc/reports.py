@@ -5,7 +5,11 @@ updated after every answer. It is acknowledged only by a DeliveryReportRsp with 
 (or an empty HTTP 200, which LGT peers send, when ``accept_empty_200`` is on). Anything else
 - another status, a SOAP fault, an HTTP error, a timeout, a refused connection - is retried
 after ``report_retry_base * 2**(attempt-1)`` seconds (capped, scaled by the time scale: the
-client's :meth:`~mm7client.throttle.RetryPolicy.backoff` without jitter).
+client's :meth:`~mm7client.throttle.RetryPolicy.backoff` without jitter), until it is given up
+(``report_max_attempts``) or expires (not acknowledged within ``report_expiry`` real seconds).
+A report whose VASID has no report URL is never sent: it is kept as ``undeliverable`` at once,
+not held as pending. Nothing pending outlives these bounds, so a long run accumulates nothing
+that each new request would pay for.
 """
 
 from __future__ import annotations
@@ -57,6 +61,7 @@ class ReportDispatcher:
         self._session: aiohttp.ClientSession | None = None
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._semaphore = asyncio.Semaphore(max_concurrent)
+        store.on_expire = self._stop_sending
 
     async def start(self) -> None:
         """Open the HTTP session and resume the pending reports of the store file."""
@@ -84,16 +89,26 @@ class ReportDispatcher:
             self._session = None
 
     def schedule(self, record: ReportRecord, delay: float) -> None:
-        """Keep ``record`` and send it after ``delay`` (already scaled) seconds."""
+        """Keep ``record`` and send it after ``delay`` (already scaled) seconds; without a
+        report URL it is kept as undeliverable, never sent."""
         record.due_at = time.time() + delay
+        if record.url is None:
+            record.undeliverable = True
+            record.last_error = "undeliverable: no report URL configured for this VASID"
+            log.debug("report %s for %s: %s", record.id, record.vas_id, record.last_error)
         self.store.add_report(record)
         if self.database is not None:
             self.database.save(record)
-        if record.url is None:
-            record.last_error = "no report URL configured for this VASID"
-            log.info("report %s for %s: %s", record.id, record.vas_id, record.last_error)
-            return
-        self._spawn(record, delay)
+        if record.pending:
+            self._spawn(record, delay)
+
+    def _stop_sending(self, record: ReportRecord) -> None:
+        """The store expired ``record``: stop retrying it."""
+        task = self._tasks.pop(record.id, None)
+        if task is not None:
+            task.cancel()
+        if self.database is not None:
+            self.database.save(record)
 
     def _spawn(self, record: ReportRecord, delay: float) -> None:
         if record.url is None:
@@ -115,8 +130,8 @@ class ReportDispatcher:
     def retry_now(self) -> int:
         """Send every waiting report now (admin call); returns how many."""
         count = 0
-        for record in self.store.reports:
-            if record.pending and record.url is not None:
+        for record in self.store.pending_reports:
+            if record.url is not None:
                 task = self._tasks.pop(record.id, None)
                 if task is not None:
                     task.cancel()
@@ -145,9 +160,16 @@ class ReportDispatcher:
                 self._save(record)  # after: acknowledged
                 break
             limit = self.settings.report_max_attempts
+            expiry = self.settings.report_expiry
             if limit is not None and record.attempts >= limit:
                 record.given_up = True
                 log.warning("report %s: giving up after %d attempts", record.id, record.attempts)
+            elif expiry is not None and time.time() - record.created_at >= expiry:
+                record.expired = True
+                record.last_error = (
+                    f"expired: not acknowledged in {expiry:g} s ({record.last_error})"
+                )
+                log.warning("report %s: %s", record.id, record.last_error)
             else:
                 wait = self._backoff(record.attempts)
                 record.due_at = time.time() + wait

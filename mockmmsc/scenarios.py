@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from mockmmsc.faults import Fault, faults_from
-from mockmmsc.settings import SettingsError, read_document
+from mockmmsc.settings import ConflictError, SettingsError, read_document
 
 __all__ = [
     "DEFAULT_REPORT",
@@ -355,9 +355,9 @@ class RuleBook:
         if not isinstance(rule, Rule):
             rule = Rule.from_dict(rule)
         if len(self._rules) >= self.max_rules:
-            raise SettingsError(f"too many rules (limit {self.max_rules})")
+            raise ConflictError(f"too many rules (limit {self.max_rules})")
         if any(r.id == rule.id for r in self._rules):
-            raise SettingsError(f"rule id {rule.id!r} already exists")
+            raise ConflictError(f"rule id {rule.id!r} already exists")
         self._rules.append(rule)
         return rule.id
 

@@ -16,14 +16,31 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from mm7client.server import ServerLimits
 
-__all__ = ["ENV_PREFIX", "MockSettings", "SettingsError", "VasAccount", "load_config"]
+__all__ = [
+    "ANSWER_FORMS",
+    "ENV_PREFIX",
+    "ConflictError",
+    "MockSettings",
+    "SettingsError",
+    "VasAccount",
+    "load_config",
+]
 
 #: Environment variables ``MOCKMMSC_<FIELD>`` (upper case) override the defaults.
 ENV_PREFIX = "MOCKMMSC_"
+#: Values of ``answer_form`` (:data:`mm7client.server.ANSWER_FORMS`, repeated here so this module
+#: loads no codec): ``mirror`` answers in the form each request arrived in; the others force
+#: that style (see :class:`mm7client.model.MessageForm`).
+ANSWER_FORMS = ("mirror", "lgt", "default-ns", "prefixed")
 
 
 class SettingsError(ValueError):
     """A setting, config file or rule has a bad value; the message names it."""
+
+
+class ConflictError(SettingsError):
+    """A rule or fault that cannot be added as things stand (its id is taken, the book is
+    full); the API answers it 409."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +81,12 @@ class MockSettings:
         host: listen address (tests: always ``127.0.0.1``).
         port: listen port; 0 picks a free one.
         profile: carrier profile used to ENCODE answers and reports (decoding accepts any form).
+        answer_form: the form of the answers (Rsps and faults): ``"mirror"`` (default) answers
+            in the form each request arrived in (its MM7 namespace, MM7Version, prefixed or
+            unqualified children); ``"lgt"``, ``"default-ns"`` or ``"prefixed"`` force that
+            style, keeping the request's namespace and MM7Version, so a VASP can rehearse
+            reading each form (a body that could not be read is answered in the profile's
+            form, or the forced style of it). The receiver follows the same rule.
         time_scale: multiplies every delay, window, pause and report backoff
             (0.01 -> a 60 s 4030 window lasts 0.6 s). TPS contracts are rates and are not scaled.
         report_url: default delivery-report URL.
@@ -89,10 +112,15 @@ class MockSettings:
         report_retry_max: longest backoff between two attempts.
         report_max_attempts: give up after this many attempts (``None``: keep until acknowledged).
         report_timeout: HTTP timeout of one report POST (real seconds, not scaled).
+        report_expiry: a report not acknowledged this many real seconds after it was made is
+            no longer retried: it is marked ``expired`` (``None``: retried until acknowledged
+            or ``report_max_attempts``).
         accept_empty_200: count an empty HTTP 200 answer to a report as acknowledged (LGT peers).
         overload_seconds: length of the 4030 window a rule with ``overload=true`` opens.
         max_stored_messages: received requests kept in memory (oldest dropped first).
         max_stored_bytes: total raw bytes of stored requests kept in memory.
+        max_stored_reports: delivery-report records kept in memory (settled ones dropped first,
+            oldest first; when all are pending, the oldest is marked ``expired``).
         random_seed: seed of the rules' probability draws (``None``: unpredictable).
         faults: global faults (:class:`mockmmsc.faults.Fault` objects, dicts or kind names)
             applied to every MM7 request they match (see :mod:`mockmmsc.faults`).
@@ -108,6 +136,7 @@ class MockSettings:
     host: str = "127.0.0.1"
     port: int = 0
     profile: str = "lgt"
+    answer_form: str = "mirror"
     time_scale: float = 1.0
     report_url: str | None = None
     report_urls: dict[str, str] = field(default_factory=dict)
@@ -126,10 +155,12 @@ class MockSettings:
     report_retry_max: float = 300.0
     report_max_attempts: int | None = None
     report_timeout: float = 10.0
+    report_expiry: float | None = 24 * 3600.0
     accept_empty_200: bool = True
     overload_seconds: float = 60.0
     max_stored_messages: int = 5000
     max_stored_bytes: int = 256 * 1024 * 1024
+    max_stored_reports: int = 50_000
     random_seed: int | None = None
     faults: list[Any] = field(default_factory=list)
     fault_max_hold: float = 30.0
@@ -144,6 +175,15 @@ class MockSettings:
     def __post_init__(self) -> None:
         if self.time_scale < 0:
             raise SettingsError(f"time_scale={self.time_scale!r}: must be >= 0")
+        if self.answer_form not in ANSWER_FORMS:
+            raise SettingsError(
+                f"answer_form={self.answer_form!r}: expected one of {', '.join(ANSWER_FORMS)}"
+            )
+        for name in ("max_stored_messages", "max_stored_reports"):
+            if getattr(self, name) < 1:
+                raise SettingsError(f"{name}={getattr(self, name)!r}: must be >= 1")
+        if self.report_expiry is not None and not self.report_expiry > 0:
+            raise SettingsError(f"report_expiry={self.report_expiry!r}: must be > 0 or None")
         if self.max_body_bytes <= 0:
             raise SettingsError(f"max_body_bytes={self.max_body_bytes!r}: must be > 0")
         if not self.fault_max_hold >= 0:
@@ -206,7 +246,13 @@ class MockSettings:
         return _apply(settings, values) if values else settings
 
 
-_INT_FIELDS = {"port", "max_body_bytes", "max_stored_messages", "max_stored_bytes"}
+_INT_FIELDS = {
+    "port",
+    "max_body_bytes",
+    "max_stored_messages",
+    "max_stored_bytes",
+    "max_stored_reports",
+}
 _OPTIONAL_INT_FIELDS = {"report_max_attempts", "random_seed", "max_connections"}
 #: The connection bounds (:attr:`MockSettings.server_limits`), each > 0.
 _POSITIVE_FIELDS = (
@@ -227,7 +273,7 @@ _FLOAT_FIELDS = {
     "fault_max_hold",
     *_POSITIVE_FIELDS,
 }
-_OPTIONAL_FLOAT_FIELDS = {"default_tps"}
+_OPTIONAL_FLOAT_FIELDS = {"default_tps", "report_expiry"}
 _BOOL_FIELDS = {"require_kisa", "accept_empty_200", "check_content"}
 _OPTIONAL_STR_FIELDS = {"report_url", "store_path", "rules_file"}
 

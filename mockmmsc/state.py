@@ -70,7 +70,9 @@ class MockState:
         self.profile: CarrierProfile = get_profile(settings.profile)
         self.clock: Clock = clock or MonotonicClock()
         self.wall_clock = wall_clock
-        self.store = Store(settings.max_stored_messages, settings.max_stored_bytes)
+        self.store = Store(
+            settings.max_stored_messages, settings.max_stored_bytes, settings.max_stored_reports
+        )
         self.rules = RuleBook(settings.random_seed)
         self.faults = FaultBook(settings.faults, settings.random_seed)
         self.tps = TpsContracts(settings.default_tps)

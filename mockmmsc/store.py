@@ -1,9 +1,13 @@
 """What the mock received and sent: requests, answers, delivery reports, and an event bus.
 
 Received requests live in memory (bounded by count and bytes, oldest dropped first). Delivery
-reports are also written to sqlite when a store file is configured, so pending ones survive a
-restart. Every change is published as a small JSON-able event dict; :meth:`Store.subscribe`
-is an async iterator of them (the web inbox streams it as server-sent events).
+reports too (bounded by count: settled ones - acknowledged, given up, expired, undeliverable -
+dropped first, oldest first; pending ones only when nothing else is left, and then marked
+expired). Every structure is indexed so that what a request costs does not grow with how long
+the mock has run. Delivery reports are also written to sqlite when a store file is configured,
+so pending ones survive a restart. Every change is published as a small JSON-able event dict;
+:meth:`Store.subscribe` is an async iterator of them (the web inbox streams it as server-sent
+events).
 """
 
 from __future__ import annotations
@@ -45,6 +49,10 @@ class ReportRecord:
 
     ``acknowledged`` is True only once the VASP answered DeliveryReportRsp 1000 (or, when
     ``accept_empty_200`` is on, an empty HTTP 200). ``attempts`` counts POSTs made so far.
+    A report that is not acknowledged ends in one of three ways: ``given_up`` (after
+    ``report_max_attempts``), ``expired`` (not acknowledged within ``report_expiry`` seconds,
+    or dropped from a full store) or ``undeliverable`` (no report URL for its VASID: never
+    sent). :attr:`state` names which.
     """
 
     id: str
@@ -65,11 +73,26 @@ class ReportRecord:
     last_error: str | None = None
     answer: str | None = None
     given_up: bool = False
+    expired: bool = False
+    undeliverable: bool = False
 
     @property
     def pending(self) -> bool:
         """Not acknowledged and still being retried."""
-        return not self.acknowledged and not self.given_up
+        return not (self.acknowledged or self.given_up or self.expired or self.undeliverable)
+
+    @property
+    def state(self) -> str:
+        """``pending``, ``acknowledged``, ``given_up``, ``expired`` or ``undeliverable``."""
+        if self.acknowledged:
+            return "acknowledged"
+        if self.undeliverable:
+            return "undeliverable"
+        if self.expired:
+            return "expired"
+        if self.given_up:
+            return "given_up"
+        return "pending"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able view."""
@@ -92,7 +115,10 @@ class ReportRecord:
             "last_error": self.last_error,
             "answer": self.answer,
             "given_up": self.given_up,
+            "expired": self.expired,
+            "undeliverable": self.undeliverable,
             "pending": self.pending,
+            "state": self.state,
         }
 
 
@@ -248,6 +274,11 @@ class ReceivedRequest:
                 for kind in ("to", "cc", "bcc"):
                     fields_[kind] = [a.value for a in getattr(request, kind)]
         result["content_type"] = self.content_type
+        # the request's TimeStamp: as a date-time when it could be read, and as the text
+        # received when it was not ISO 8601 (a Java Date.toString() date...), never lost
+        timestamp = getattr(request, "timestamp", None)
+        result["timestamp"] = timestamp.isoformat() if timestamp is not None else None
+        result["timestamp_raw"] = getattr(request, "timestamp_raw", None)
         result["fields"] = fields_
         result["parts"] = [
             {
@@ -281,12 +312,15 @@ def _jsonable(value: Any) -> Any:
 
 
 class Store:
-    """Received requests (bounded), all reports, and the event bus.
+    """Received requests and delivery reports (both bounded), and the event bus.
 
     Args:
         max_messages: requests kept (oldest dropped first).
         max_bytes: total raw bytes kept.
-        max_reports: report records kept in memory (acknowledged ones dropped first).
+        max_reports: report records kept in memory: settled ones (acknowledged, given up,
+            expired, undeliverable) are dropped first, oldest settled first; when every kept
+            report is pending, the oldest pending one is marked expired and dropped
+            (``on_expire`` is told, so its sender stops retrying it).
     """
 
     def __init__(
@@ -295,6 +329,8 @@ class Store:
         max_bytes: int = 256 * 1024 * 1024,
         max_reports: int = 50_000,
     ) -> None:
+        if max_messages < 1 or max_reports < 1:
+            raise ValueError(f"max_messages={max_messages!r}, max_reports={max_reports!r}: >= 1")
         self.max_messages = max_messages
         self.max_bytes = max_bytes
         self.max_reports = max_reports
@@ -302,7 +338,14 @@ class Store:
         self._by_message_id: dict[str, ReceivedRequest] = {}
         self._bytes = 0
         self._ids = itertools.count(1)
-        self.reports: list[ReportRecord] = []
+        # every kept report, oldest first; the pending ones (oldest first) and the settled ones
+        # (in the order they settled) indexed apart, so neither adding nor settling nor
+        # dropping a report looks at the others
+        self._reports: dict[int, ReportRecord] = {}
+        self._pending: dict[int, ReportRecord] = {}
+        self._settled: OrderedDict[int, ReportRecord] = OrderedDict()
+        #: called with a pending report the store expired to stay within ``max_reports``
+        self.on_expire: Callable[[ReportRecord], None] | None = None
         self._subscribers: set[asyncio.Queue[dict[str, Any]]] = set()
         self._waiters: list[asyncio.Future[None]] = []
         self.dropped_events = 0
@@ -365,22 +408,60 @@ class Store:
 
     # -- reports ---------------------------------------------------------------------------
 
+    @property
+    def reports(self) -> list[ReportRecord]:
+        """Kept report records, oldest first."""
+        return list(self._reports.values())
+
+    @property
+    def pending_reports(self) -> list[ReportRecord]:
+        """Kept reports still being sent, oldest first."""
+        return list(self._pending.values())
+
+    @property
+    def report_count(self) -> int:
+        """How many report records are kept."""
+        return len(self._reports)
+
+    @property
+    def pending_count(self) -> int:
+        """How many kept reports are pending."""
+        return len(self._pending)
+
     def add_report(self, record: ReportRecord) -> None:
-        """Keep a report record (attached to its request when that is still stored)."""
-        self.reports.append(record)
+        """Keep a report record (attached to its request when that is still stored); O(1)."""
+        key = id(record)
+        self._reports[key] = record
+        (self._pending if record.pending else self._settled)[key] = record
         if record.request_id is not None:
             item = self._messages.get(record.request_id)
             if item is not None:
                 item.reports.append(record)
-        if len(self.reports) > self.max_reports:
-            keep = [r for r in self.reports if r.pending]
-            done = [r for r in self.reports if not r.pending]
-            self.reports = done[len(done) - max(0, self.max_reports - len(keep)) :] + keep
-        self.publish({"type": "report", "report": record.to_dict()})
+        while len(self._reports) > self.max_reports:
+            self._drop_oldest_report()
+        if self._subscribers or self._waiters:
+            self.publish({"type": "report", "report": record.to_dict()})
+
+    def _drop_oldest_report(self) -> None:
+        if self._settled:
+            key, _ = self._settled.popitem(last=False)
+        else:  # every kept report is pending: the oldest expires
+            key = next(iter(self._pending))
+            record = self._pending.pop(key)
+            record.expired = True
+            record.last_error = f"expired: more than {self.max_reports} reports kept"
+            log.info("report %s expired: the report store is full", record.id)
+            if self.on_expire is not None:
+                self.on_expire(record)
+        del self._reports[key]
 
     def report_changed(self, record: ReportRecord) -> None:
-        """Publish a report's new state (after an attempt)."""
-        self.publish({"type": "report", "report": record.to_dict()})
+        """Note a report's new state (after an attempt) and publish it; O(1)."""
+        key = id(record)
+        if not record.pending and self._pending.pop(key, None) is not None:
+            self._settled[key] = record
+        if self._subscribers or self._waiters:
+            self.publish({"type": "report", "report": record.to_dict()})
 
     # -- events ----------------------------------------------------------------------------
 
@@ -481,7 +562,8 @@ class ReportDatabase:
         """Insert or update ``record``."""
         values = [getattr(record, c) for c in _COLUMNS]
         values[_COLUMNS.index("acknowledged")] = int(record.acknowledged)
-        values[_COLUMNS.index("given_up")] = int(record.given_up)
+        # an expired or undeliverable report is not sent again after a restart either
+        values[_COLUMNS.index("given_up")] = int(not record.acknowledged and not record.pending)
         marks = ",".join("?" * len(_COLUMNS))
         self._db.execute(
             f"INSERT OR REPLACE INTO reports ({','.join(_COLUMNS)}) VALUES ({marks})", values

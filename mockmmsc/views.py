@@ -77,17 +77,22 @@ def report_state(reports: list[ReportRecord], requested: bool) -> dict[str, Any]
 
     ``state`` is ``none`` (no report asked or due), ``pending`` (some not sent yet),
     ``sent`` (every report POSTed, some not acknowledged), ``acknowledged`` (every one
-    acknowledged) or ``failed`` (given up on some).
+    acknowledged), ``undeliverable`` (no report URL for its VASID: never sent) or ``failed``
+    (given up on some, or some expired unacknowledged).
     """
     total = len(reports)
     acknowledged = sum(1 for r in reports if r.acknowledged)
     sent = sum(1 for r in reports if r.attempts > 0)
     given_up = sum(1 for r in reports if r.given_up)
+    expired = sum(1 for r in reports if r.expired)
+    undeliverable = sum(1 for r in reports if r.undeliverable)
     if total == 0:
         state = "pending" if requested else "none"
     elif acknowledged == total:
         state = "acknowledged"
-    elif given_up:
+    elif undeliverable:
+        state = "undeliverable"
+    elif given_up or expired:
         state = "failed"
     elif sent == total:
         state = "sent"
@@ -101,6 +106,8 @@ def report_state(reports: list[ReportRecord], requested: bool) -> dict[str, Any]
         "sent": sent,
         "acknowledged": acknowledged,
         "given_up": given_up,
+        "expired": expired,
+        "undeliverable": undeliverable,
         "last_error": errors[-1] if errors else None,
     }
 

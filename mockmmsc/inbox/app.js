@@ -183,6 +183,7 @@
     pending: "pending",
     sent: "sent",
     acknowledged: "acknowledged",
+    undeliverable: "no report URL",
     failed: "failed",
   };
 
@@ -710,9 +711,9 @@
               null,
               r.acknowledged
                 ? h("span", { class: "badge rep-acknowledged" }, `yes ${formatTime(r.acknowledged_at)}`)
-                : r.given_up
-                  ? h("span", { class: "badge rep-failed" }, "given up")
-                  : h("span", { class: "badge rep-pending" }, "no"),
+                : r.pending
+                  ? h("span", { class: "badge rep-pending" }, "no")
+                  : h("span", { class: "badge rep-failed" }, r.state.replace("_", " ")),
             ),
             h("td", { title: r.last_error || "" }, r.answer || r.last_error || ""),
             h("td", { class: "url" }, r.url || ""),

@@ -263,7 +263,6 @@ async def test_faults_over_the_admin_api(mmsc: MockMMSC, session: aiohttp.Client
         {"kind": "http_error", "http_status": 418},
         {"kind": "delay", "delay": -1},
         {"kind": "delay", "delay": "soon"},
-        {"kind": "delay", "delay": 2, "delay_max": 1},
         {"kind": "slow_body", "chunk_size": 0},
         {"kind": "no_answer", "colour": "red"},
         [{"kind": "truncated"}, {"kind": "nope"}],  # all or nothing

@@ -134,6 +134,9 @@ async def test_openapi_document_lists_the_routes(mmsc: MockMMSC, session):
         path = route.resource.canonical if route.resource is not None else ""
         if not path.startswith("/api/") or path == "/api/{tail}" or route.method == "HEAD":
             continue
+        if route.method == "*":  # any other method of a documented path: 405 with Allow
+            assert path in document["paths"], path
+            continue
         assert route.method.lower() in document["paths"].get(path, {}), (route.method, path)
 
 

@@ -260,7 +260,7 @@ async def test_message_view_has_slides_envelope_and_http_request(mmsc: MockMMSC)
     assert detail["presentation"]["from_smil"] is True
     assert slides == [["첫 장", "a.jpg"], ["b.jpg", "둘째 장"]]
     assert detail["presentation"]["attachments"] == []
-    assert detail["report_state"]["state"] == "pending"  # no report URL: never sent
+    assert detail["report_state"]["state"] == "undeliverable"  # no report URL: never sent
     envelope = detail["soap_envelope"]["text"]
     assert "<mm7:SubmitReq" in envelope or "SubmitReq" in envelope
     assert "사진" in envelope and "--" not in envelope[:5]

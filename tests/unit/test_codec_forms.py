@@ -1,31 +1,28 @@
 """Answer forms: what we write is read by both kinds of MM7 peers found in the wild.
 
-Two readers are written here the way those peers read:
-
-* a **namespace-strict** reader (as instantcom-mm7 reads, in Java): it looks every child up in
-  the MM7 namespace only, and reads a status it cannot find as nothing, silently;
-* a **namespace-blind** reader (as drivefast/mmsgw reads, via xmltodict without namespace
-  processing): element names are the raw ``prefix:local`` text, the SOAP prefix is stripped
-  textually, the Body's element is taken whatever its name, and children are matched by their
-  bare local name.
-
-The default-namespace form (``<SubmitRsp xmlns="NS"><Status>``) is read by both; the prefixed
-form only by the strict one; LG U+'s form (unqualified children) only by the blind one.
+The two readers (:mod:`peer_readers`: a namespace-strict one and a namespace-blind one, written
+the way those peers read) read the default-namespace form (``<SubmitRsp xmlns="NS"><Status>``)
+both; the prefixed form only the strict one; LG U+'s form (unqualified children) only the blind
+one.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import re
-import xml.parsers.expat
-from typing import Any
 
 import pytest
 import schema_oracle
-from lxml import etree
+from peer_readers import (
+    BLIND_READS,
+    SOAP,
+    STRICT_READS,
+    STYLES,
+    blind_read,
+    envelope_of,
+    strict_read,
+)
 
 from mm7client.codec import PreparedResponse, decode, encode, summarize_request
-from mm7client.codec.readers.body import split_body
 from mm7client.model import (
     DeliverResponse,
     DeliveryReportResponse,
@@ -38,76 +35,7 @@ from mm7client.model import (
 )
 from mm7client.profiles import LGT, THREEGPP, CarrierProfile
 
-SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
-STYLES = ("default-ns", "prefixed", "lgt")
 PROFILES = {"lgt": LGT, "3gpp": THREEGPP}
-
-#: which reader reads which form
-STRICT_READS = {"default-ns": True, "prefixed": True, "lgt": False}
-BLIND_READS = {"default-ns": True, "prefixed": False, "lgt": True}
-
-
-def strict_read(envelope: bytes, namespace: str) -> tuple[str | None, str | None, str | None]:
-    """(TransactionID, StatusCode, MessageID) found in the MM7 namespace only."""
-    root = etree.fromstring(envelope)
-    q = f"{{{namespace}}}"
-    tid = root.findtext(f"{{{SOAP}}}Header/{q}TransactionID")
-    body = root.find(f"{{{SOAP}}}Body")
-    assert body is not None
-    holder = body[0]
-    if holder.tag == f"{{{SOAP}}}Fault":
-        holder = holder.find(f"detail/{q}RSErrorRsp")
-        assert holder is not None
-    return tid, holder.findtext(f"{q}Status/{q}StatusCode"), holder.findtext(f"{q}MessageID")
-
-
-def _blind_tree(envelope: bytes) -> dict[str, Any]:
-    """The document as nested dicts keyed by raw element names (xmltodict, no namespaces)."""
-    declared = re.match(rb'<\?xml[^>]*encoding="([^"]+)"[^>]*\?>', envelope)
-    text = envelope[declared.end() :].decode(declared.group(1).decode()) if declared else envelope
-    # no namespace_separator: names stay "p:Local"
-    parser = xml.parsers.expat.ParserCreate("utf-8")
-    stack: list[dict[str, Any]] = [{}]
-    texts: list[list[str]] = [[]]
-
-    def start(name: str, attrs: dict[str, str]) -> None:
-        node: dict[str, Any] = {}
-        stack[-1].setdefault(name, node)
-        stack.append(node)
-        texts.append([])
-
-    def end(name: str) -> None:
-        node = stack.pop()
-        text = "".join(texts.pop()).strip()
-        if not node:
-            stack[-1][name] = text
-
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    parser.CharacterDataHandler = lambda data: texts[-1].append(data)
-    parser.Parse(text.encode() if isinstance(text, str) else text, True)
-    return stack[0]
-
-
-def blind_read(envelope: bytes) -> tuple[str | None, str | None, str | None]:
-    """(TransactionID, StatusCode, MessageID) matched by bare local names, no namespaces."""
-    tree = _blind_tree(envelope)
-    (env_name,) = tree
-    prefix = env_name.partition(":")[0] + ":" if ":" in env_name else ""
-    envelope_node = tree[env_name]
-    header = envelope_node.get(prefix + "Header", {})
-    tid = header.get("TransactionID")
-    body = envelope_node[prefix + "Body"]
-    holder = next(iter(body.values()))
-    if prefix + "Fault" in body:
-        holder = next(iter(holder["detail"].values()))
-    status = holder.get("Status")
-    code = status.get("StatusCode") if isinstance(status, dict) else None
-    return (tid if isinstance(tid, str) else None), code, holder.get("MessageID")
-
-
-def envelope_of(body: bytes, content_type: str) -> bytes:
-    return split_body(body, content_type).envelope
 
 
 def answers(tid: str) -> list[Response | SoapFault]:

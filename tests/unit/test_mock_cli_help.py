@@ -42,6 +42,7 @@ ENV_VALUES: dict[str, tuple[str, str, object]] = {
     "--host": ("127.0.0.2", "host", "127.0.0.2"),
     "--port": ("9999", "port", 9999),
     "--profile": ("3gpp", "profile", "3gpp"),
+    "--answer-form": ("default-ns", "answer_form", "default-ns"),
     "--time-scale": ("0.5", "time_scale", 0.5),
     "--report-url": ("http://127.0.0.1:1/r", "report_url", "http://127.0.0.1:1/r"),
     "--rules": ("rules.toml", "rules_file", "rules.toml"),

@@ -2,10 +2,10 @@
 
 For a text message and a 50 KB JPEG message, at concurrency 1, 16 and 64, it measures
 
-* ``client``: :meth:`MM7Client.submit` (encode with a fresh TransactionID, throttle checks,
-  POST, decode, normalize) and
-* ``http11``: the same over ``MM7Client(..., transport="http11")`` (the lean asyncio
-  transport instead of aiohttp), and
+* ``client``: :meth:`MM7Client.submit` over ``transport="aiohttp"`` (encode with a fresh
+  TransactionID, throttle checks, POST, decode, normalize) and
+* ``http11``: the same over the default transport, ``"http11"`` (the lean asyncio transport
+  instead of aiohttp), and
 * ``raw``: a bare aiohttp client posting the same pre-built bytes with the same headers,
 
 against the same mock (its own process, so the two sides do not share a CPU core), and prints
@@ -148,7 +148,7 @@ async def bench(
     print(f"mock: {url} (own process); rounds={rounds}, count<={count}, time<={seconds}s")
     print("rates: medians of the rounds; ratio: median of each round's client/raw ratio")
     print("CPU: µs per message of this process (the sender) and of the mock, medians")
-    print("client: MM7Client over aiohttp (the default); http11: MM7Client(transport='http11')")
+    print("client: MM7Client(transport='aiohttp'); http11: MM7Client() (the default transport)")
     print(
         f"{'message':<10} {'conc':>4} {'sender':<7} {'msg/s':>6} {'ratio':>6} "
         f"{'cpu':>5} {'mock cpu':>8}"
@@ -157,7 +157,7 @@ async def bench(
     options: dict[str, Any] = {"retry": RetryPolicy.no_retries(), "max_connections": 100}
     async with (
         aiohttp.ClientSession(connector=connector) as session,
-        MM7Client(url, **options, **identity) as client,
+        MM7Client(url, transport="aiohttp", **options, **identity) as client,
         MM7Client(url, transport="http11", **options, **identity) as lean,
     ):
         for name, request in messages().items():

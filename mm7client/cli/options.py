@@ -121,6 +121,7 @@ def client_options(args: argparse.Namespace) -> dict[str, Any]:
         "verify_tls": not args.insecure,
         "ca_file": args.ca_file,
         "total_timeout": args.timeout,
+        "transport": args.transport,
         "tps": args.tps,
         "retry": RetryPolicy(pause_seconds=args.pause) if args.pause is not None else None,
     }

@@ -57,7 +57,7 @@ async def hook() -> Results:
 async def client(
     request: pytest.FixtureRequest, mmsc: MockMMSC, hook: Results
 ) -> AsyncIterator[MM7Client]:
-    # every fault against both HTTP transports: aiohttp (the default) and the lean http11
+    # every fault against both HTTP transports: the lean http11 (the default) and aiohttp
     async with MM7Client(
         mmsc.url,
         transport=request.param,

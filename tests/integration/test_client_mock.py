@@ -29,7 +29,7 @@ LGT_SUBMIT_ROWS = [
 ]
 
 
-# every test here runs over both HTTP transports: aiohttp (the default) and the lean http11
+# every test here runs over both HTTP transports: the lean http11 (the default) and aiohttp
 TRANSPORT = {"name": "aiohttp"}
 
 

@@ -42,6 +42,7 @@ def test_every_option_of_every_command_states_its_default() -> None:
         ("send", "--tps", "[env MM7_TPS; default unlimited until the MMSC answers 7103]"),
         ("send", "--concurrency", "[env MM7_CONCURRENCY; default 16]"),
         ("send", "--timeout", "[env MM7_TIMEOUT; default 30.0]"),
+        ("send", "--transport", "[env MM7_TRANSPORT; default http11]"),
         ("receive", "--port", "[env MM7_RECEIVER_PORT; default 8080]"),
     ],
 )
@@ -54,6 +55,22 @@ def test_help_names_the_variable_and_the_real_default(
     assert (action.help or "").endswith(expected)
     if option == "--port":
         assert sub.parse_args([]).port == 9999
+
+
+def test_the_transport_comes_from_the_option_or_the_environment(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from mm7client.cli.options import client_options
+
+    sub = _subparsers(build_parser())["send"]
+    assert client_options(sub.parse_args([]))["transport"] == "http11"
+    assert client_options(sub.parse_args(["--transport", "aiohttp"]))["transport"] == "aiohttp"
+    monkeypatch.setenv("MM7_TRANSPORT", "aiohttp")
+    sub = _subparsers(build_parser())["send"]
+    assert client_options(sub.parse_args([]))["transport"] == "aiohttp"
+    with pytest.raises(SystemExit):
+        sub.parse_args(["--transport", "curl"])
+    assert "invalid choice: 'curl'" in capsys.readouterr().err
 
 
 def test_a_bad_value_in_the_environment_is_reported_naming_the_option(

@@ -221,7 +221,7 @@ async def make_server() -> AsyncIterator[Callable[..., asyncio.Future[ScriptedSe
         await server.close()
 
 
-# every test here runs over both HTTP transports: aiohttp (the default) and the lean http11
+# every test here runs over both HTTP transports: the lean http11 (the default) and aiohttp
 TRANSPORT = {"name": "aiohttp"}
 
 

@@ -125,7 +125,10 @@ def test_grouped_settings_and_their_keywords() -> None:
     for client in (grouped, flat):
         assert client.identity == IDENTITY
         assert client.vas_id == "VAS1"
-        assert repr(client.transport).startswith("AiohttpTransport(")
+        assert repr(client.transport).startswith("Http11Transport(")  # the default
+    assert repr(MM7Client("http://x.invalid/", transport="aiohttp").transport).startswith(
+        "AiohttpTransport("
+    )
     with pytest.raises(ValueError, match=r"identity= and vas_id="):
         MM7Client("http://x.invalid/", identity=IDENTITY, vas_id="OTHER")
     with pytest.raises(ValueError, match=r"timeouts= and total="):

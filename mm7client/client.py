@@ -86,6 +86,7 @@ from mm7client.throttle import (
     MonotonicClock,
     RetryPolicy,
     ThrottleBackend,
+    ThrottleState,
     VasStats,
     VasThrottle,
 )
@@ -343,6 +344,15 @@ class MM7Client:
     def stats_dict(self) -> dict[str, dict[str, Any]]:
         """:attr:`stats` as plain JSON-friendly dicts."""
         return {vas: stats.as_dict() for vas, stats in self.stats.items()}
+
+    @property
+    def throttle(self) -> ThrottleBackend:
+        """The throttle backend (in-process, or one shared with other processes)."""
+        return self._throttle
+
+    def throttle_state(self, vas_id: str | None = None) -> ThrottleState:
+        """The pause and rate of ``vas_id`` (default: the client's VASID), whatever the backend."""
+        return self._throttle.state_of(vas_id or self.vas_id or "")
 
     def throttle_of(self, vas_id: str | None = None) -> VasThrottle:
         """The in-process throttling state of ``vas_id`` (default: the client's VASID)."""

@@ -25,6 +25,7 @@ __all__ = [
     "add_env_option",
     "client_options",
     "explain_missing",
+    "fraction_value",
     "tps_value",
     "with_default",
 ]
@@ -106,10 +107,41 @@ def tps_value(text: str) -> float | dict[str, float]:
     return contracts
 
 
+def fraction_value(text: str) -> float:
+    """``--redis-fallback``: a fraction in (0, 1]."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a fraction above 0, at most 1")
+    return value
+
+
 def client_options(args: argparse.Namespace) -> dict[str, Any]:
-    """The MM7Client keyword arguments the command line gives (shared with bulk sending)."""
+    """The MM7Client keyword arguments the command line gives (shared with bulk sending).
+
+    With ``--redis`` the throttle is a :class:`~mm7client.throttle.redis.RedisThrottle`
+    holding the ``--tps`` contracts (the ``[redis]`` extra); without it, the in-process one.
+    """
     from mm7client.throttle import RetryPolicy
 
+    throttle = None
+    tps = args.tps
+    if getattr(args, "redis", None):
+        try:
+            from mm7client.throttle.redis import RedisThrottle
+        except ImportError:
+            raise SystemExit(
+                "mm7 send --redis needs the redis package: pip install 'mm7toolkit[redis]'"
+            ) from None
+        throttle = RedisThrottle(
+            args.redis,
+            tps=tps,
+            prefix=args.redis_prefix,
+            fallback_fraction=args.redis_fallback,
+        )
+        tps = None
     return {
         "profile": args.profile,
         "vasp_id": args.vasp_id,
@@ -122,6 +154,7 @@ def client_options(args: argparse.Namespace) -> dict[str, Any]:
         "ca_file": args.ca_file,
         "total_timeout": args.timeout,
         "transport": args.transport,
-        "tps": args.tps,
+        "tps": tps,
+        "throttle": throttle,
         "retry": RetryPolicy(pause_seconds=args.pause) if args.pause is not None else None,
     }

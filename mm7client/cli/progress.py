@@ -2,8 +2,9 @@
 
 * :class:`BulkProgress`: the counts of a bulk run (pure; the caller passes the time).
 * :func:`vas_views` / :class:`PauseWatch`: read each VASID's state from the client's public
-  counters (``client.stats``) and, with the in-process throttle, its pause and TPS limiter
-  (``client.throttle_of``); a new 4030 pause becomes one notice line.
+  counters (``client.stats``) and its pause and rate as the throttle backend knows them
+  (``client.throttle_state``: the process's own, or the fleet's shared state with Redis); a
+  new 4030 pause becomes one notice line.
 * :class:`PlainDisplay` (a line every few seconds on stderr, for logs and pipes) and
   :class:`LiveDisplay` (a live panel drawn with ``rich`` on a terminal), both fed by
   :func:`run_display`.
@@ -146,10 +147,10 @@ class VasView:
     """What the display shows of one VASID.
 
     Attributes:
-        pause_left: seconds left of a 4030 pause (0: not paused; ``None``: not known, the
-            throttle state is not in this process).
-        rate / contract: the TPS limiter's current rate and the contracted TPS (``None``:
-            unlimited or not known).
+        pause_left: seconds left of a 4030 pause (0: not paused).
+        rate / contract: the current rate and the contracted TPS (``None``: unlimited).
+        shared: the pause and rate are a fleet's (Redis), not this process's alone.
+        held: why sends are held otherwise (the shared store unreachable), else ``None``.
     """
 
     vas_id: str
@@ -158,46 +159,48 @@ class VasView:
     throttled_7103: int
     slowed_down: int
     resends: int
-    pause_left: float | None
+    pause_left: float
     rate: float | None
     contract: float | None
+    shared: bool = False
+    held: str | None = None
 
     def describe(self, max_resends: int) -> str:
         """``SVC paused 42 s after 4030 (pause 2, 9 resends so far; up to 20 per message)``."""
         name = self.vas_id or "(no VASID)"
+        if self.held:
+            return f"{name} {self.held}"
         if self.pause_left:
             return (
-                f"{name} paused {_seconds(self.pause_left)} after 4030 (pause {self.pauses}, "
+                f"{name} paused {_seconds(self.pause_left)} after 4030{self._fleet} "
+                f"(pause {self.pauses}, "
                 f"{self.resends} resends so far; up to {max_resends} per message)"
             )
         if self.rate is not None and self.contract is not None and self.rate < self.contract:
             return (
-                f"{name} slowed to {self.rate:.1f} TPS after 7103 x{self.throttled_7103} "
-                f"(contract {self.contract:g})"
+                f"{name} slowed to {self.rate:.1f} TPS after 7103{self._fleet} "
+                f"x{self.throttled_7103} (contract {self.contract:g})"
             )
         if self.rate is not None and self.contract is None:
             return f"{name} slowed to {self.rate:.1f} TPS after 7103 x{self.throttled_7103}"
         text = f"{name} sending"
         if self.contract is not None:
-            text += f" at up to {self.contract:g} TPS"
+            text += f" at up to {self.contract:g} TPS{self._fleet}"
         text += f" ({self.sent} requests"
         if self.pauses or self.throttled_7103:
             text += f"; 4030 x{self.pauses}, 7103 x{self.throttled_7103}"
         return text + ")"
 
+    @property
+    def _fleet(self) -> str:
+        return " (fleet-wide)" if self.shared else ""
+
 
 def vas_views(client: MM7Client) -> list[VasView]:
-    """The state of every VASID the client has used, from its public counters."""
+    """The state of every VASID the client has used: its counters and its throttle state."""
     views = []
     for vas_id, stats in sorted(client.stats.items()):
-        pause_left: float | None = None
-        rate = contract = None
-        try:
-            throttle = client.throttle_of(vas_id)
-            pause_left = throttle.gate.remaining()
-            rate, contract = throttle.limiter.rate, throttle.limiter.contracted_tps
-        except (TypeError, AttributeError):  # a throttle shared with other processes
-            pass
+        state = client.throttle_state(vas_id)
         views.append(
             VasView(
                 vas_id=vas_id,
@@ -206,9 +209,11 @@ def vas_views(client: MM7Client) -> list[VasView]:
                 throttled_7103=stats.throttled_7103,
                 slowed_down=stats.slowed_down,
                 resends=stats.throttled_resends,
-                pause_left=pause_left,
-                rate=rate,
-                contract=contract,
+                pause_left=state.pause_left,
+                rate=state.rate,
+                contract=state.contract,
+                shared=state.shared,
+                held=state.held,
             )
         )
     return views
@@ -270,7 +275,7 @@ class PlainDisplay:
 
     def _line(self, progress: BulkProgress, views: list[VasView], now: float) -> str:
         text = f"mm7 send: {progress.headline(now)} · {progress.counts_text()}"
-        busy = [v.describe(self.max_resends) for v in views if v.pause_left or v.rate]
+        busy = [v.describe(self.max_resends) for v in views if v.pause_left or v.rate or v.held]
         if busy:
             text += " · " + "; ".join(busy)
         return text

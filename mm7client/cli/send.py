@@ -39,6 +39,7 @@ from mm7client.cli.options import (
     EXIT_OK,
     add_env_option,
     client_options,
+    fraction_value,
     tps_value,
     with_default,
 )
@@ -228,6 +229,37 @@ def add_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
         default=16,
         metavar="N",
         help="messages in flight at once",
+    )
+    fleet = parser.add_argument_group(
+        "sender fleet (several processes or machines on one contract)",
+        "With --redis, every mm7 send pointed at the same Redis and prefix shares each "
+        "VASID's --tps contract, its 4030 pauses and its 7103 slow-down.",
+    )
+    add_env_option(
+        fleet,
+        "--redis",
+        env="MM7_REDIS_URL",
+        metavar="URL",
+        help="Redis holding the shared throttle state (redis://host:6379/0, rediss:// for TLS)",
+        shown_default="none: throttling within this process",
+    )
+    add_env_option(
+        fleet,
+        "--redis-prefix",
+        env="MM7_REDIS_PREFIX",
+        default="mm7:throttle:",
+        metavar="PREFIX",
+        help="start of the Redis keys (one per fleet and contract)",
+    )
+    add_env_option(
+        fleet,
+        "--redis-fallback",
+        env="MM7_REDIS_FALLBACK",
+        type=fraction_value,
+        metavar="FRACTION",
+        help="while Redis is unreachable, send at this fraction of the contract in this "
+        "process (1/N or less for N processes keeps the contract)",
+        shown_default="none: hold the contracted VASIDs until Redis is back",
     )
     bulk.add_argument(
         "--resend-unknown",

@@ -11,14 +11,18 @@ knows nothing about HTTP.
 * :mod:`~mm7client.throttle.retry`: :class:`RetryPolicy` (retry budgets, backoff with jitter).
 * :mod:`~mm7client.throttle.backend`: :class:`ThrottleBackend`, the per-VASID state a client
   asks before every send (pause, TPS slot) and tells about 4030 / 7103.
+  :class:`ThrottleState` is the read-only view of a VASID a display shows.
 * :mod:`~mm7client.throttle.local`: :class:`LocalThrottle`, the in-process default backend
   (:class:`PauseGate`, :class:`RateLimiter`, :class:`VasThrottle` per VASID).
+* :mod:`~mm7client.throttle.redis`: ``RedisThrottle``, the backend a fleet of processes shares
+  through Redis (the ``[redis]`` extra; imported from its module, so this package loads no
+  Redis client).
 * :mod:`~mm7client.throttle.stats`: :class:`VasStats`, a process's counters per VASID.
 """
 
 from __future__ import annotations
 
-from mm7client.throttle.backend import ThrottleBackend
+from mm7client.throttle.backend import ThrottleBackend, ThrottleState
 from mm7client.throttle.bucket import TokenBucket
 from mm7client.throttle.clock import Clock, FakeClock, MonotonicClock
 from mm7client.throttle.local import (
@@ -41,6 +45,7 @@ __all__ = [
     "RetryPolicy",
     "ThrottleBackend",
     "ThrottleRegistry",
+    "ThrottleState",
     "TokenBucket",
     "VasStats",
     "VasThrottle",

@@ -20,6 +20,7 @@ import logging
 from collections import deque
 from collections.abc import Iterator, Mapping
 
+from mm7client.throttle.backend import ThrottleState
 from mm7client.throttle.bucket import TokenBucket
 from mm7client.throttle.clock import Clock
 from mm7client.throttle.stats import VasStats
@@ -302,6 +303,16 @@ class LocalThrottle:
     def stats(self) -> dict[str, VasStats]:
         """Counters per VASID."""
         return {vas: t.stats for vas, t in self._by_vas.items()}
+
+    def state_of(self, vas_id: str) -> ThrottleState:
+        """The pause and TPS limiter of ``vas_id`` (created on first use)."""
+        throttle = self.get(vas_id)
+        return ThrottleState(
+            vas_id=vas_id,
+            pause_left=throttle.gate.remaining(),
+            rate=throttle.limiter.rate,
+            contract=throttle.limiter.contracted_tps,
+        )
 
     async def aclose(self) -> None:
         """Nothing to release."""

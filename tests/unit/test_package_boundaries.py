@@ -1,5 +1,6 @@
-"""The structure the architecture promises: the pure core loads no HTTP stack, the library does
-not import its test double, and ``mm7 send`` finds the embedded mock through an entry point."""
+"""The structure the architecture promises: the pure core loads no HTTP stack (nor the Redis
+client), the library does not import its test double, and ``mm7 send`` finds the embedded mock
+through an entry point."""
 
 from __future__ import annotations
 
@@ -32,7 +33,8 @@ LIBRARY = Path(__file__).resolve().parents[2] / "mm7client"
 def test_pure_core_loads_no_http_stack(module: str) -> None:
     code = (
         f"import sys, {module}\n"
-        "loaded = sorted(m for m in ('aiohttp', 'yarl', 'multidict') if m in sys.modules)\n"
+        "stacks = ('aiohttp', 'yarl', 'multidict', 'redis')\n"
+        "loaded = sorted(m for m in stacks if m in sys.modules)\n"
         "print(','.join(loaded))\n"
     )
     out = subprocess.run(

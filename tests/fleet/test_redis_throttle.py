@@ -17,6 +17,8 @@ import pytest_asyncio
 import redis.asyncio as aioredis
 from services import free_port
 
+from mm7client import MM7Client
+from mm7client.cli.progress import vas_views
 from mm7client.throttle import LocalThrottle, MonotonicClock, ThrottleBackend, ThrottleState
 from mm7client.throttle.redis import RedisThrottle
 
@@ -184,3 +186,22 @@ async def test_unreachable_redis_with_a_fallback_paces_at_its_fraction() -> None
         assert backend.state_of(VAS).held == "Redis unreachable: 0.25 of the contract locally"
     finally:
         await backend.aclose()
+
+
+@pytest.mark.asyncio
+async def test_the_progress_display_shows_a_pause_another_process_began(
+    pair: tuple[RedisThrottle, ...],
+) -> None:
+    a, b = pair
+    client = MM7Client("http://127.0.0.1:9/mm7", vas_id=VAS, throttle=b)
+    await b.acquire(VAS)
+    [view] = vas_views(client)
+    assert view.describe(20) == "SVC sending at up to 50 TPS (fleet-wide) (0 requests)"
+    await a.pause(VAS, 5)
+    await eventually(lambda: client.throttle_state(VAS).paused)
+    [view] = vas_views(client)
+    assert view.describe(20).startswith("SVC paused 5.0 s after 4030 (fleet-wide)")
+    await a.slow_down(VAS)
+    await a.pause(VAS, 0.001)  # shorter: the pause stays
+    await eventually(lambda: client.throttle_state(VAS).rate == 25.0)
+    assert client.throttle_state(VAS).slowed

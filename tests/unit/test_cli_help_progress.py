@@ -157,6 +157,20 @@ def test_the_state_of_a_vasid_reads_like_a_sentence() -> None:
     )
 
 
+def test_a_fleet_wide_state_says_so() -> None:
+    assert _view(shared=True).describe(20) == (
+        "SVC sending at up to 50 TPS (fleet-wide) (10 requests)"
+    )
+    assert _view(shared=True, pause_left=5.0).describe(20) == (
+        "SVC paused 5.0 s after 4030 (fleet-wide) (pause 0, 0 resends so far; up to 20 per message)"
+    )
+    assert _view(shared=True, rate=25.0).describe(20) == (
+        "SVC slowed to 25.0 TPS after 7103 (fleet-wide) x0 (contract 50)"
+    )
+    held = _view(shared=True, held="Redis unreachable: holding until it is back")
+    assert held.describe(20) == "SVC Redis unreachable: holding until it is back"
+
+
 def test_each_new_pause_and_slow_down_is_noted_once() -> None:
     watch = PauseWatch(20)
     assert watch.notices([_view()]) == []

@@ -345,11 +345,6 @@ class MM7Client:
         """:attr:`stats` as plain JSON-friendly dicts."""
         return {vas: stats.as_dict() for vas, stats in self.stats.items()}
 
-    @property
-    def throttle(self) -> ThrottleBackend:
-        """The throttle backend (in-process, or one shared with other processes)."""
-        return self._throttle
-
     def throttle_state(self, vas_id: str | None = None) -> ThrottleState:
         """The pause and rate of ``vas_id`` (default: the client's VASID), whatever the backend."""
         return self._throttle.state_of(vas_id or self.vas_id or "")

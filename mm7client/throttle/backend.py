@@ -7,8 +7,9 @@ The client asks its backend before every send and tells it what the carrier said
     backend.slow_down(vas_id)             # 7103: lower this VASID's rate, recover gradually
 
 The in-process :class:`~mm7client.throttle.local.LocalThrottle` is the default (nothing to
-install); a backend shared by several processes (Redis: the token bucket kept by a server-side
-script on the server's clock, the pause as a key with a deadline) implements the same methods.
+install); a backend shared by several processes (:mod:`mm7client.throttle.redis`: the send
+schedule kept by a server-side script on the server's clock, the pause as a key with a time to
+live) implements the same methods.
 ``pause`` and ``slow_down`` are async so a shared backend can publish them; ``stats`` are the
 counters of this process whatever the backend shares. :meth:`ThrottleBackend.state_of` is a
 read-only view of a VASID's pause and rate for displays (no I/O: a shared backend answers from

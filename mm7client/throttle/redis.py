@@ -178,7 +178,7 @@ class RedisThrottle:
         client: a ready ``redis.asyncio.Redis`` instead of ``url`` (closed with the backend).
         clock: the clock of local waits.
         max_ahead: seconds ahead of now up to which send slots are handed out (a batch's
-            horizon; also the restart gap of a lost schedule).
+            horizon; also the gap with which the schedule restarts after an outage).
         lease: with each request, also take the slots this process's sends of the last
             second would use in ``lease`` seconds (fewer round trips at full speed).
         lease_grace: a slot not used within this many seconds of its time is dropped (never
@@ -301,7 +301,7 @@ class RedisThrottle:
                 decrease_cooldown=self.decrease_cooldown,
             )
             vas = self._by_vas[vas_id] = _Vas(vas_id, contract, local, rate=contract)
-            self._listen()
+        self._listen()
         return vas
 
     # -- the ThrottleBackend protocol ------------------------------------------------------
@@ -597,9 +597,14 @@ class RedisThrottle:
     # -- pub/sub ---------------------------------------------------------------------------
 
     def _listen(self) -> None:
-        if not self._listening and not self._closed:
-            self._listening = True
-            self._spawn(self._listener())
+        if self._listening or self._closed:
+            return
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # a display asking outside the loop: listen from the first send
+            return
+        self._listening = True
+        self._spawn(self._listener())
 
     async def _listener(self) -> None:
         """Hear pauses and slow-downs of the other processes; resubscribe after an outage."""

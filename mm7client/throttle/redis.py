@@ -8,8 +8,9 @@ prefix shares, per VASID:
   across the whole fleet. A process asks for as many slots as it has sends waiting (one round
   trip for a batch, plus a short lease of what it will need next), and slots are never handed
   out more than ``max_ahead`` seconds ahead. A slot is used at its time or dropped after
-  ``lease_grace`` (50 ms), so every one-second window holds at most the contract, +1 for the
-  window's edge, +5% at worst (measured: +1).
+  ``lease_grace`` (50 ms; a reply that took longer than that gives slots that cannot be used),
+  so every one-second window of sends holds at most the contract, +1 for the window's edge,
+  +5% at worst.
 * **the 4030 pause**: a key with the pause's time to live, never shortened, and a message on
   the prefix's channel. Every process hears it (pub/sub) and holds the VASID at once; a process
   that missed the message finds the key on its next slot request.
@@ -142,6 +143,9 @@ return {1, math.floor(new * 1000)}
 """
 
 _PAUSED, _GRANTED, _FULL = 0, 1, 2
+#: A send slot in local time: when to send, and the latest the send may start (the slot's
+#: time reckoned from when it was asked for, plus the lease grace).
+_Slot = tuple[float, float]
 # a pause heard back within this many seconds of one we know is the same pause
 _SAME_PAUSE = 0.25
 
@@ -156,9 +160,9 @@ class _Vas:
     stats: VasStats = field(default_factory=VasStats)
     paused_until: float = float("-inf")
     rate: float | None = None
-    waiters: list[asyncio.Future[float | None]] = field(default_factory=list)
+    waiters: list[asyncio.Future[_Slot | None]] = field(default_factory=list)
     fetching: bool = False
-    leased: deque[float] = field(default_factory=deque)  # slots taken ahead of demand
+    leased: deque[_Slot] = field(default_factory=deque)  # slots taken ahead of demand
     second: float = 0.0  # start of the second being counted, and the sends so far in it
     sends: int = 0
     demand: float = 0.0  # sends per second of this process, the last full second
@@ -181,8 +185,9 @@ class RedisThrottle:
             horizon; also the gap with which the schedule restarts after an outage).
         lease: with each request, also take the slots this process's sends of the last
             second would use in ``lease`` seconds (fewer round trips at full speed).
-        lease_grace: a slot not used within this many seconds of its time is dropped (never
-            used later), so a second holds at most ``contract * (1 + lease_grace) + 1`` sends.
+        lease_grace: a slot not used within this many seconds of its time (leased ahead, or a
+            send woken late by a busy process) is dropped, never used later, so a second holds
+            at most ``contract * (1 + lease_grace) + 1`` sends.
         fallback_fraction: ``None`` (the default): while Redis is unreachable, hold every
             contracted VASID. A fraction in (0, 1]: pace each locally at that fraction of its
             contract meanwhile (per process: ``1/N`` or less keeps a fleet of N within it).
@@ -202,7 +207,7 @@ class RedisThrottle:
         client: aioredis.Redis | None = None,
         clock: Clock | None = None,
         max_ahead: float = 0.5,
-        lease: float = 0.04,
+        lease: float = 0.03,
         lease_grace: float = 0.05,
         fallback_fraction: float | None = None,
         decrease_factor: float = 0.5,
@@ -324,11 +329,14 @@ class RedisThrottle:
                     continue
                 await self._fallback(vas).acquire()
             else:
-                deadline = await self._slot(vas)
-                if deadline is None:
+                slot = await self._slot(vas)
+                if slot is None:
                     continue
-                if deadline > clock.now():
-                    await clock.sleep(deadline - clock.now())
+                at, latest = slot
+                if at > clock.now():
+                    await clock.sleep(at - clock.now())
+                if clock.now() > latest:
+                    continue  # too late (a busy loop): the slot is dropped, never used late
             if vas.paused_until <= clock.now():
                 return clock.now() - start
             # a pause began while this send waited for its slot: the slot goes unused
@@ -432,8 +440,8 @@ class RedisThrottle:
 
     # -- slots -----------------------------------------------------------------------------
 
-    async def _slot(self, vas: _Vas) -> float | None:
-        """The local time of a shared slot for one send (``None``: ask again)."""
+    async def _slot(self, vas: _Vas) -> _Slot | None:
+        """A shared slot for one send (``None``: ask again)."""
         now = self.clock.now()
         if now - vas.second >= 1.0:
             vas.demand = vas.sends / max(1.0, now - vas.second)
@@ -442,10 +450,10 @@ class RedisThrottle:
         leased = vas.leased
         while leased:
             slot = leased.popleft()
-            if slot >= now - self.lease_grace:
+            if slot[1] >= now:
                 return slot
             # a leased slot not used in time is dropped, never used late
-        future: asyncio.Future[float | None] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[_Slot | None] = asyncio.get_running_loop().create_future()
         vas.waiters.append(future)
         if not vas.fetching:
             vas.fetching = True
@@ -473,6 +481,7 @@ class RedisThrottle:
                     self._step(contract),
                     self._ttl_ms(),
                 ]
+                asked = self.clock.now()
                 try:
                     reply = await self._call(self._acquire, [tat_key, pause_key, rate_key], args)
                 except RedisError:
@@ -491,7 +500,16 @@ class RedisThrottle:
                 else:
                     count, offset, interval = int(reply[1]), int(reply[2]), int(reply[3])
                     vas.rate = int(reply[4]) / 1000
-                    slots = [now + (offset + i * interval) / 1_000_000 for i in range(count)]
+                    # the server's now lies between asked and now: sending at now + offset may
+                    # be late by the round trip, never early; asked + offset + grace bounds it
+                    grace = self.lease_grace
+                    slots = [
+                        (
+                            now + (offset + i * interval) / 1e6,
+                            asked + (offset + i * interval) / 1e6 + grace,
+                        )
+                        for i in range(count)
+                    ]
                     granted, vas.waiters = vas.waiters[:count], vas.waiters[count:]
                     for future, slot in zip(granted, slots, strict=False):
                         if not future.done():
@@ -503,7 +521,7 @@ class RedisThrottle:
             vas.waiters = []
 
     @staticmethod
-    def _answer(futures: list[asyncio.Future[float | None]], value: float | None) -> None:
+    def _answer(futures: list[asyncio.Future[_Slot | None]], value: _Slot | None) -> None:
         for future in futures:
             if not future.done():
                 future.set_result(value)

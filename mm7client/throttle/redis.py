@@ -317,6 +317,8 @@ class RedisThrottle:
         clock = self.clock
         start = clock.now()
         while True:
+            if self._closed:
+                raise RuntimeError(f"{self!r} is closed")
             left = vas.paused_until - clock.now()
             if left > 0:
                 await clock.sleep(left)

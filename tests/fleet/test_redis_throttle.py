@@ -167,8 +167,12 @@ async def test_unreachable_redis_holds_contracted_vasids_and_says_so_once(
         assert backend.state_of(VAS).held == "Redis unreachable: holding until it is back"
         # a VASID without a contract is not paced by Redis: it goes on
         await asyncio.wait_for(backend.acquire("NOCONTRACT"), 0.5)
+        held = asyncio.create_task(backend.acquire(VAS))
+        await asyncio.sleep(0.05)
     finally:
         await backend.aclose()
+    with pytest.raises(RuntimeError, match="is closed"):  # a send held at close is told so
+        await asyncio.wait_for(held, 1.0)
     lines = [r.getMessage() for r in caplog.records if r.name == "mm7client.redis"]
     assert len(lines) == 1 and "unreachable" in lines[0] and "holding" in lines[0], lines
 

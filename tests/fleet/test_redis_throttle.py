@@ -45,8 +45,10 @@ async def eventually(condition, timeout: float = 2.0) -> None:  # type: ignore[n
 
 
 @pytest.mark.asyncio
-async def test_both_backends_implement_the_protocol_and_the_state_view(redis_url: str) -> None:
-    shared = RedisThrottle(redis_url, tps={VAS: 20}, prefix="mm7test:protocol:")
+async def test_both_backends_implement_the_protocol_and_the_state_view(
+    redis_url: str, redis_prefix: str
+) -> None:
+    shared = RedisThrottle(redis_url, tps={VAS: 20}, prefix=redis_prefix)
     try:
         for backend in (shared, LocalThrottle(MonotonicClock(), {VAS: 20})):
             assert isinstance(backend, ThrottleBackend)
@@ -55,9 +57,9 @@ async def test_both_backends_implement_the_protocol_and_the_state_view(redis_url
             assert (state.paused, state.slowed, state.contract) == (False, False, 20)
         assert shared.state_of(VAS).shared and shared.state_of("OTHER").contract is None
         assert shared.keys_of(VAS) == (
-            "mm7test:protocol:{SVC}:tat",
-            "mm7test:protocol:{SVC}:pause",
-            "mm7test:protocol:{SVC}:rate",
+            f"{redis_prefix}{{SVC}}:tat",
+            f"{redis_prefix}{{SVC}}:pause",
+            f"{redis_prefix}{{SVC}}:rate",
         )
     finally:
         await shared.aclose()

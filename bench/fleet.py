@@ -42,7 +42,12 @@ from mm7client.throttle import RetryPolicy
 
 VAS = "FLEET"
 UNREACHABLE_TPS = 1_000_000.0  # a contract no fleet here reaches: the throttle never holds
-IDENTITY = {"vasp_id": "BENCH", "vas_id": VAS, "kisa_orig_code": "123456789", "callback": "1588"}
+IDENTITY = {
+    "vasp_id": "BENCH",
+    "vas_id": VAS,
+    "kisa_orig_code": "123456789",
+    "callback": "15881234",
+}
 CONCURRENCY = 16
 
 
@@ -207,8 +212,11 @@ def run_fleet(
         process.start()
         pipes.append(parent)
         children.append(process)
-    for pipe in pipes:  # every sender started, connected and warm
-        assert pipe.recv() == "ready"
+    for pipe, process in zip(pipes, children, strict=True):  # started, connected and warm
+        if not pipe.poll(120) or pipe.recv() != "ready":
+            for child in children:
+                child.kill()
+            raise RuntimeError(f"a sender did not start (exit code {process.exitcode})")
     start_at = time.time() + 0.2
     for pipe in pipes:
         pipe.send(start_at)

@@ -29,8 +29,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
-from services import MissingServer, RedisServer
+from services import RedisServer
 
 from mm7client.bulk import read_results
 from mockmmsc import MockMMSC, MockSettings
@@ -234,29 +233,22 @@ def test_a_4030_holds_every_process_until_the_pause_ends(
     print(f"\n4030: {len(overloaded)} answered, {late} arrived after the first")
 
 
-def test_redis_killed_and_restarted_mid_run(tmp_path: Path) -> None:
-    try:
-        server = RedisServer()
-    except MissingServer as exc:
-        pytest.fail(str(exc), pytrace=False)
-    server.start()
-    try:
-        with running_mock() as (mock, _), fleet(tmp_path, mock.url, server.url, "kill:") as f:
-            wait_for(lambda: len(accepted_times(mock)) >= T, 30, f"{T} accepted requests")
-            assert server.process is not None
-            server.process.kill()
-            server.process.wait(10)
-            killed = time.time()
-            time.sleep(1.0)
-            server.start()  # the same port, empty: the schedule and pauses are gone
-            restarted = time.time()
-            codes = f.wait()
-            check_every_row_once(mock, f, codes)
-            busiest, _ = check_contract(mock)
-            # slots handed out before the kill (up to max_ahead, 0.5 s) are still used
-            held = [t - killed for t in accepted_times(mock) if killed + 0.55 < t < restarted]
-    finally:
-        server.close()
+def test_redis_killed_and_restarted_mid_run(tmp_path: Path, own_redis: RedisServer) -> None:
+    server = own_redis  # this test's own server, on a free port: it may kill it
+    with running_mock() as (mock, _), fleet(tmp_path, mock.url, server.url, "kill:") as f:
+        wait_for(lambda: len(accepted_times(mock)) >= T, 30, f"{T} accepted requests")
+        assert server.process is not None
+        server.process.kill()
+        server.process.wait(10)
+        killed = time.time()
+        time.sleep(1.0)
+        server.start()  # the same port, empty: the schedule and pauses are gone
+        restarted = time.time()
+        codes = f.wait()
+        check_every_row_once(mock, f, codes)
+        busiest, _ = check_contract(mock)
+        # slots handed out before the kill (up to max_ahead, 0.5 s) are still used
+        held = [t - killed for t in accepted_times(mock) if killed + 0.55 < t < restarted]
     # while Redis was away nobody sent on a shared slot it did not have
     assert held == [], held
     # one log line per change of state (a process done before the restart saw only the loss)

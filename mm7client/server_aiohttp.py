@@ -1,20 +1,48 @@
-"""The aiohttp side of :mod:`mm7client.server`: reading a request body under a
-:class:`~mm7client.server.BodyPolicy`.
+"""The aiohttp side of :mod:`mm7client.server` and :mod:`mm7client.observability`.
 
-Kept apart so that ``import mm7client.server`` loads no aiohttp; the receiver and the mock (and
-the mock's admin API) read their bodies through :func:`read_body`. Serving an application under
+Kept apart so that ``import mm7client.server`` loads no aiohttp. The receiver and the mock (and
+the mock's admin API) read their bodies through :func:`read_body`; both observe their MM7
+requests with :func:`observed` / :func:`request_record` and serve ``/metrics``, ``/healthz``
+and ``/readyz`` with :func:`add_ops_routes`. Serving an application under
 :class:`~mm7client.server.ServerLimits` is :mod:`mm7client.http_server`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from mm7client.observability import METRICS_HINT, RequestRecord, ServerObserver
 from mm7client.server import STATUS_MESSAGE_FORMAT_CORRUPT, BodyPolicy, Refusal
 
-__all__ = ["RequestRefused", "read_body"]
+__all__ = [
+    "OBSERVER_KEY",
+    "READY_TIMEOUT",
+    "Handler",
+    "ReadyCheck",
+    "RequestRefused",
+    "add_ops_routes",
+    "observed",
+    "read_body",
+    "request_record",
+]
+
+log = logging.getLogger(__name__)
+
+#: An aiohttp request handler.
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+#: Readiness: returns when the server can do its job, raises (anything) when it cannot.
+ReadyCheck = Callable[[], Awaitable[object]]
+
+#: The application's :class:`~mm7client.observability.ServerObserver`.
+OBSERVER_KEY = web.AppKey("mm7_observer", ServerObserver)
+#: Seconds a readiness check may take before ``/readyz`` answers 503.
+READY_TIMEOUT = 2.0
+_RECORD_KEY = web.RequestKey("mm7_request_record", RequestRecord)
 
 
 class RequestRefused(Exception):
@@ -78,3 +106,90 @@ async def read_body(request: web.Request, policy: BodyPolicy) -> bytes:
     if refusal is not None:
         raise RequestRefused(refusal, body)
     return body
+
+
+# -- observation -----------------------------------------------------------------------------
+
+
+def request_record(request: web.Request) -> RequestRecord:
+    """The :class:`RequestRecord` of ``request``, for its handler to fill in (a record nobody
+    reads when the handler is not wrapped by :func:`observed`)."""
+    record = request.get(_RECORD_KEY)
+    if record is None:
+        record = RequestRecord(peer=request.remote)
+        request[_RECORD_KEY] = record
+    return record
+
+
+def observed(handler: Handler, observer: ServerObserver) -> Handler:
+    """``handler`` timed and observed: once it answers, its :func:`request_record` (the HTTP
+    status taken from the response when the handler left it unset) goes to
+    ``observer.observe``."""
+
+    async def observe(request: web.Request) -> web.StreamResponse:
+        record = request_record(request)
+        started = time.perf_counter()
+        http_status = 500  # a handler that raises answers 500 (or its HTTPException's status)
+        try:
+            response = await handler(request)
+            http_status = response.status
+            return response
+        except web.HTTPException as exc:
+            http_status = exc.status
+            raise
+        finally:
+            record.duration = time.perf_counter() - started
+            if record.http_status is None:
+                record.http_status = http_status
+            observer.observe(record)
+
+    return observe
+
+
+# -- /metrics, /healthz, /readyz -------------------------------------------------------------
+
+
+def add_ops_routes(
+    app: web.Application,
+    observer: ServerObserver,
+    *,
+    ready: ReadyCheck | None = None,
+    healthz: bool = True,
+) -> None:
+    """Serve ``GET /metrics``, ``GET /readyz`` and (with ``healthz``) ``GET /healthz`` on
+    ``app``, keeping ``observer`` as ``app[OBSERVER_KEY]``.
+
+    * ``/metrics``: the observer's registry in the Prometheus text format; 501 with
+      :data:`~mm7client.observability.METRICS_HINT` when prometheus-client is missing.
+    * ``/healthz``: liveness: 200 ``{"status": "ok"}`` while the process serves.
+    * ``/readyz``: readiness: 200 ``{"status": "ready"}`` when ``ready()`` returns within
+      :data:`READY_TIMEOUT` seconds (no check: always), else 503 with the reason.
+    """
+    app[OBSERVER_KEY] = observer
+
+    async def metrics(_request: web.Request) -> web.Response:
+        if not observer.enabled:
+            return web.Response(status=501, text=f"/metrics: {METRICS_HINT}\n")
+        body, content_type = await observer.render()
+        return web.Response(body=body, headers={"Content-Type": content_type})
+
+    async def alive(_request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok", "server": observer.server})
+
+    async def readiness(_request: web.Request) -> web.Response:
+        if ready is not None:
+            try:
+                await asyncio.wait_for(ready(), READY_TIMEOUT)
+            except Exception as exc:
+                reason = f"{type(exc).__name__}: {exc}"[:300]
+                log.warning("%s not ready: %s", observer.server, reason)
+                return web.json_response(
+                    {"status": "not ready", "server": observer.server, "reason": reason},
+                    status=503,
+                )
+        return web.json_response({"status": "ready", "server": observer.server})
+
+    app.router.add_get("/metrics", metrics)
+    app.router.add_get("/readyz", readiness)
+    if healthz:
+        app.router.add_get("/healthz", alive)

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
+import os
 import sys
 from collections.abc import Sequence
+
+from mm7client.observability import LOG_FORMATS, configure_logging
 
 __all__ = ["build_parser", "main"]
 
@@ -42,6 +44,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=0,
         help="more logging (-v info, -vv debug) [default: warnings only]",
     )
+    parser.add_argument(
+        "--log-format",
+        choices=LOG_FORMATS,
+        default=os.environ.get("MM7_LOG_FORMAT") or "text",
+        help="log lines as text, or one JSON object per line for log shippers "
+        "[env MM7_LOG_FORMAT; default text]",
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in _SUBCOMMANDS:
@@ -59,8 +68,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``mm7`` command."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    level = logging.WARNING - 10 * min(args.verbose, 2)
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.log_format not in LOG_FORMATS:  # from MM7_LOG_FORMAT: argparse checks no default
+        parser.error(
+            f"MM7_LOG_FORMAT={args.log_format!r}: expected one of {', '.join(LOG_FORMATS)}"
+        )
+    configure_logging(args.verbose, args.log_format)
     func = getattr(args, "func", None)
     if func is None:
         parser.print_help()

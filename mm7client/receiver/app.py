@@ -62,6 +62,7 @@ from mm7client.model import (
     Response,
     Status,
 )
+from mm7client.observability import ServerObserver
 from mm7client.profiles import LGT, CarrierProfile, get_profile
 from mm7client.receiver.store import AddResult, ReceiverStore, StoredItem
 from mm7client.server import (
@@ -78,7 +79,14 @@ from mm7client.server import (
     parse_networks,
     refusal_answer,
 )
-from mm7client.server_aiohttp import RequestRefused, read_body
+from mm7client.server_aiohttp import (
+    OBSERVER_KEY,
+    RequestRefused,
+    add_ops_routes,
+    observed,
+    read_body,
+    request_record,
+)
 
 __all__ = ["ItemCallback", "ReceiverConfig", "create_receiver_app", "receiver_config_key"]
 
@@ -89,6 +97,11 @@ log = logging.getLogger(__name__)
 ItemCallback = Callable[[StoredItem], Awaitable[object]]
 
 _PREVIEW_BYTES = 256
+_OPERATIONS = {
+    DeliveryReportRequest: "DeliveryReportReq",
+    DeliverRequest: "DeliverReq",
+    ReadReplyRequest: "ReadReplyReq",
+}
 
 
 @dataclass(slots=True)
@@ -126,8 +139,13 @@ def create_receiver_app(
     profile: CarrierProfile | str = LGT,
     server_limits: ServerLimits | None = None,
     answer_form: str = "mirror",
+    ops_routes: bool = True,
 ) -> web.Application:
     """The receiver as an aiohttp application (run it, or mount it with ``add_subapp``).
+
+    Each POST is counted in the application's own Prometheus registry and logged on one line
+    (logger ``mm7client.receiver.requests``, INFO) by a
+    :class:`~mm7client.observability.ServerObserver` (``app[OBSERVER_KEY]``).
 
     Args:
         store: where items go; an item is acknowledged only once ``store.add`` returned.
@@ -146,6 +164,9 @@ def create_receiver_app(
         answer_form: ``"mirror"`` (answer in the request's form) or a style to force
             (``"lgt"``, ``"default-ns"``, ``"prefixed"``); see
             :func:`mm7client.server.answer_form`.
+        ops_routes: serve ``GET /metrics`` (Prometheus), ``/healthz`` (liveness) and
+            ``/readyz`` (readiness: the store answers a read) - without the credentials or
+            the address check of the POSTs; ``False`` leaves them out.
     """
     if answer_form not in ANSWER_FORMS:
         raise ValueError(f"answer_form={answer_form!r}: expected one of {', '.join(ANSWER_FORMS)}")
@@ -165,7 +186,11 @@ def create_receiver_app(
     )
     app = web.Application()
     app[receiver_config_key] = config
-    app.router.add_post(path, handle_request)
+    observer = ServerObserver("receiver", "mm7client.receiver.requests")
+    app[OBSERVER_KEY] = observer
+    app.router.add_post(path, observed(handle_request, observer))
+    if ops_routes:
+        add_ops_routes(app, observer, ready=lambda: store.get(0))
     app.on_shutdown.append(_drain_callbacks)
     return app
 
@@ -236,6 +261,8 @@ async def _handle(config: ReceiverConfig, request: web.Request) -> web.StreamRes
     # what a fault echoes: the request's TransactionID and form, once known
     transaction_id: str | None = None
     form: MessageForm | None = None
+    record = request_record(request)
+    record.operation = "refused"
     try:
         _refuse(check_peer(request.remote, config.allow_networks))
         if config.basic_auth is not None:
@@ -243,12 +270,15 @@ async def _handle(config: ReceiverConfig, request: web.Request) -> web.StreamRes
             _refuse(check_basic_auth(authorization, config.basic_auth, realm="mm7-receiver"))
         _refuse(check_media_type(content_type))
         body = await read_body(request, config.body_policy)
+        record.operation = "invalid"
         try:
             message = await asyncio.to_thread(decode, body, content_type, config.limits)
         except ParseError as exc:
             transaction_id = exc.transaction_id
             raise RequestRefused(parse_error_refusal(exc)) from None
         transaction_id, form = message.transaction_id, message.form
+        record.operation = _OPERATIONS.get(type(message), type(message).__name__)
+        record.transaction_id = transaction_id
         if not isinstance(message, DeliveryReportRequest | DeliverRequest | ReadReplyRequest):
             raise RequestRefused(
                 Refusal(
@@ -274,6 +304,8 @@ async def _handle(config: ReceiverConfig, request: web.Request) -> web.StreamRes
             request.content_length,
             _preview(body),
         )
+        record.status_code = refused.status_code
+        record.transaction_id = transaction_id
         return _fault_response(config, refused, transaction_id=transaction_id, form=form)
     try:
         result = await config.store.add(message, raw_body=body, content_type=content_type)
@@ -286,6 +318,7 @@ async def _handle(config: ReceiverConfig, request: web.Request) -> web.StreamRes
             message.transaction_id,
             request.remote,
         )
+        record.status_code = 3000
         return _fault_response(
             config,
             Refusal(500, 3000, "the receiver could not store the request; resend it later"),
@@ -293,7 +326,10 @@ async def _handle(config: ReceiverConfig, request: web.Request) -> web.StreamRes
             form=message.form,
         )
     item = result.item
-    log.info(
+    record.status_code = 1000
+    record.set_recipients([item.recipient] if item.recipient else [])
+    request.config_dict[OBSERVER_KEY].count_item(item.kind, result.created)
+    log.debug(
         "%s %s #%d message_id=%s recipient=%s status=%s/%s tid=%s",
         "stored" if result.created else "duplicate of",
         item.kind,

@@ -16,8 +16,9 @@ Without it the servers run as before, count nothing, and ``/metrics`` answers 50
 extra. No module here touches prometheus-client's global default registry: each observer has a
 registry of its own (many servers may run in one process, as in the tests).
 
-The metric families (the same on both servers; the ``server`` label tells them apart when one
-Prometheus scrapes both through one registry):
+The metric families (the same on both servers, the ``server`` label saying which; the
+``mm7_reports_*`` ones are the delivery reports the mock sends, ``mm7_received_items_total``
+the items the receiver stores):
 
 ================================== ========= =============================================
 name                               type      labels
@@ -25,7 +26,9 @@ name                               type      labels
 ``mm7_requests_total``             counter   server, operation, status_code, http_status
 ``mm7_vasid_requests_total``       counter   server, vas_id, outcome (accepted / refused)
 ``mm7_request_duration_seconds``   histogram server, operation
-``mm7_reports``                    gauge     server, state (pending / sent / failed)
+``mm7_reports_pending``            gauge     server
+``mm7_reports_sent_total``         counter   server
+``mm7_reports_failed_total``       counter   server
 ``mm7_received_items_total``       counter   server, kind, outcome (stored / duplicate)
 ================================== ========= =============================================
 
@@ -68,6 +71,7 @@ __all__ = [
     "ServerObserver",
     "configure_logging",
     "metrics_available",
+    "package_version",
 ]
 
 #: What to install for metrics (said by ``/metrics`` and the errors when it is missing).
@@ -96,6 +100,19 @@ def _require_metrics(what: str) -> None:
         raise MetricsUnavailableError(f"{what} needs prometheus-client: {METRICS_HINT}")
 
 
+def package_version() -> str:
+    """The installed distribution's version (``mm7toolkit``; the package's own when it is not
+    installed): what ``--version`` prints and ``/healthz`` tells."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("mm7toolkit")
+    except PackageNotFoundError:
+        from mm7client import __version__
+
+        return __version__
+
+
 # -- one request -----------------------------------------------------------------------------
 
 
@@ -113,6 +130,7 @@ class RequestRecord:
         recipients: the number of recipients.
         transaction_id: its TransactionID.
         peer: the TCP peer address.
+        detail: what the server did or why it refused, in a few words (ends the log line).
         duration: seconds from the request's arrival to its answer (set by the server).
     """
 
@@ -124,6 +142,7 @@ class RequestRecord:
     recipients: int = 0
     transaction_id: str | None = None
     peer: str | None = None
+    detail: str | None = None
     duration: float = 0.0
 
     @property
@@ -150,6 +169,7 @@ class RequestRecord:
             "duration_ms": round(self.duration * 1000.0, 3),
             "transaction_id": self.transaction_id,
             "peer": self.peer,
+            "detail": self.detail,
         }
 
 
@@ -226,10 +246,22 @@ class ServerObserver:
             buckets=DURATION_BUCKETS,
             registry=reg,
         )
-        self.reports = Gauge(
-            "mm7_reports",
-            "Delivery reports the server sends, by state (pending, sent, failed)",
-            ["server", "state"],
+        self.reports_pending = Gauge(
+            "mm7_reports_pending",
+            "Delivery reports waiting to be sent or retried",
+            ["server"],
+            registry=reg,
+        )
+        self.reports_sent = Counter(
+            "mm7_reports_sent",
+            "Delivery reports acknowledged by the VASP",
+            ["server"],
+            registry=reg,
+        )
+        self.reports_failed = Counter(
+            "mm7_reports_failed",
+            "Delivery reports given up (attempts or time exhausted) without an acknowledgement",
+            ["server"],
             registry=reg,
         )
         self.received_items = Counter(
@@ -238,6 +270,8 @@ class ServerObserver:
             ["server", "kind", "outcome"],
             registry=reg,
         )
+        for family in (self.reports_pending, self.reports_sent, self.reports_failed):
+            family.labels(server)  # shown from the start, at 0
 
     @property
     def enabled(self) -> bool:
@@ -258,7 +292,7 @@ class ServerObserver:
         if self.log.isEnabledFor(logging.INFO):
             more = f" (+{record.recipients - 1})" if record.recipients > 1 else ""
             self.log.info(
-                "%s vasid=%s recipient=%s%s status=%s http=%s ms=%.1f tid=%s peer=%s",
+                "%s vasid=%s recipient=%s%s status=%s http=%s ms=%.1f tid=%s peer=%s%s",
                 record.operation,
                 record.vas_id or "-",
                 record.recipient or "-",
@@ -268,14 +302,21 @@ class ServerObserver:
                 record.duration * 1000.0,
                 record.transaction_id or "-",
                 record.peer or "-",
+                f": {record.detail}" if record.detail else "",
                 extra=record.log_fields(),
             )
 
-    def set_reports(self, counts: Mapping[str, int]) -> None:
-        """Set the ``mm7_reports`` gauge: ``{"pending": n, "sent": n, "failed": n}``."""
+    def set_reports_pending(self, count: int) -> None:
+        """Set the ``mm7_reports_pending`` gauge (from a refresher, see :meth:`add_refresher`)."""
         if self.registry is not None:
-            for state, count in counts.items():
-                self.reports.labels(self.server, state).set(count)
+            self.reports_pending.labels(self.server).set(count)
+
+    def count_report(self, acknowledged: bool) -> None:
+        """Count a delivery report settled: ``acknowledged`` (sent) or given up or expired
+        (failed)."""
+        if self.registry is not None:
+            counter = self.reports_sent if acknowledged else self.reports_failed
+            counter.labels(self.server).inc()
 
     def count_item(self, kind: str, created: bool) -> None:
         """Count an item received (``created``: stored; else a duplicate of a stored one)."""

@@ -16,7 +16,12 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from mm7client.observability import METRICS_HINT, RequestRecord, ServerObserver
+from mm7client.observability import (
+    METRICS_HINT,
+    RequestRecord,
+    ServerObserver,
+    package_version,
+)
 from mm7client.server import STATUS_MESSAGE_FORMAT_CORRUPT, BodyPolicy, Refusal
 
 __all__ = [
@@ -161,7 +166,8 @@ def add_ops_routes(
 
     * ``/metrics``: the observer's registry in the Prometheus text format; 501 with
       :data:`~mm7client.observability.METRICS_HINT` when prometheus-client is missing.
-    * ``/healthz``: liveness: 200 ``{"status": "ok"}`` while the process serves.
+    * ``/healthz``: liveness: 200 ``{"status": "ok", "version": ...}`` while the process
+      serves.
     * ``/readyz``: readiness: 200 ``{"status": "ready"}`` when ``ready()`` returns within
       :data:`READY_TIMEOUT` seconds (no check: always), else 503 with the reason.
     """
@@ -174,7 +180,9 @@ def add_ops_routes(
         return web.Response(body=body, headers={"Content-Type": content_type})
 
     async def alive(_request: web.Request) -> web.Response:
-        return web.json_response({"status": "ok", "server": observer.server})
+        return web.json_response(
+            {"status": "ok", "server": observer.server, "version": package_version()}
+        )
 
     async def readiness(_request: web.Request) -> web.Response:
         if ready is not None:

@@ -2,7 +2,9 @@
 
 Routes: ``POST /`` and ``POST /mm7`` (the MM7 endpoint, :mod:`mockmmsc.endpoint`), the JSON
 API under ``/api/`` (:mod:`mockmmsc.api`), the web inbox on ``GET /`` (:mod:`mockmmsc.inbox`,
-a client of the API) and ``GET /healthz``. The application owns the I/O around the state: the
+a client of the API), ``GET /healthz`` (liveness), ``GET /readyz`` (ready when the application
+runs) and ``GET /metrics`` (Prometheus; :mod:`mm7client.observability`, which also logs a line
+per MM7 request on logger ``mockmmsc.requests``). The application owns the I/O around the state: the
 delivery-report dispatcher (and its sqlite store), started and closed with the application.
 
 Nothing in the package imports this module but the runner and the test helpers: the parts it
@@ -13,6 +15,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from mm7client.observability import ServerObserver
+from mm7client.server_aiohttp import add_ops_routes, observed
 from mockmmsc import inbox
 from mockmmsc.api import JsonApi
 from mockmmsc.endpoint import MM7Endpoint
@@ -35,8 +39,14 @@ def build_app(state: MockState) -> web.Application:
     """The aiohttp application serving ``state`` (serve it with any aiohttp runner)."""
     settings = state.settings
     database = ReportDatabase(settings.store_path) if settings.store_path else None
+    observer = ServerObserver("mockmmsc", "mockmmsc.requests")
     reports = ReportDispatcher(
-        settings, state.profile, state.store, database, url_for=state.report_url_for
+        settings,
+        state.profile,
+        state.store,
+        database,
+        url_for=state.report_url_for,
+        on_done=lambda record: observer.count_report(record.acknowledged),
     )
     endpoint = MM7Endpoint(state, reports)
     # the MM7 endpoint reads bodies itself with this limit (413 + fault above it)
@@ -44,9 +54,12 @@ def build_app(state: MockState) -> web.Application:
     app[STATE_KEY] = state
     app[ENDPOINT_KEY] = endpoint
     app[REPORTS_KEY] = reports
-    app.router.add_post("/", endpoint.handle)
-    app.router.add_post("/mm7", endpoint.handle)
+    handle = observed(endpoint.handle, observer)
+    app.router.add_post("/", handle)
+    app.router.add_post("/mm7", handle)
     app.router.add_get("/healthz", _healthz)
+    observer.add_refresher(lambda: observer.set_reports_pending(state.store.pending_count))
+    add_ops_routes(app, observer, healthz=False)  # ready while it runs: no check
     inbox.setup(app)
     JsonApi(state, reports).setup(app)
 

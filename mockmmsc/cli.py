@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import logging
 import os
 import signal
 import sys
@@ -21,6 +20,7 @@ from typing import Any
 
 from mm7client.cli.options import with_default
 from mm7client.cli.server_options import SERVER_LIMIT_FIELDS, add_server_limit_options
+from mm7client.observability import LOG_FORMATS, configure_logging, package_version
 from mm7client.throttle import RetryPolicy
 from mockmmsc.settings import ENV_PREFIX, MockSettings, SettingsError, load_config
 
@@ -37,6 +37,8 @@ __all__ = [
 SERVE_DEFAULTS = MockSettings(port=8080)
 #: The variable naming a config file when ``--config`` is not given.
 CONFIG_ENV = ENV_PREFIX + "CONFIG"
+#: The variable choosing ``--log-format``.
+LOG_FORMAT_ENV = ENV_PREFIX + "LOG_FORMAT"
 
 SERVE_DESCRIPTION = """\
 Serve an LG U+-like MM7 relay (MMSC): MM7 on POST / and POST /mm7, one JSON API under /api/
@@ -91,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_magic_recipients(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser(
         "serve",
@@ -194,7 +197,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--verbose",
         action="count",
         default=0,
-        help=with_default("more logging: -v info, -vv debug", default="warnings only"),
+        help=with_default(
+            "more logging: -v a line per MM7 request, -vv debug", default="warnings only"
+        ),
+    )
+    serve.add_argument(
+        "--log-format",
+        choices=LOG_FORMATS,
+        default=os.environ.get(LOG_FORMAT_ENV) or "text",
+        help=with_default(
+            "log lines as text, or one JSON object per line for log shippers",
+            env=LOG_FORMAT_ENV,
+            default="text",
+        ),
     )
     add_server_limit_options(serve, env_prefix=ENV_PREFIX)
     commands.add_parser(
@@ -266,14 +281,16 @@ async def serve(settings: MockSettings) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``mockmmsc`` command."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     if args.command == "example-config":
         sys.stdout.write(example_config())
         return 0
-    logging.basicConfig(
-        level=logging.WARNING - 10 * min(args.verbose, 2),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    if args.log_format not in LOG_FORMATS:  # from the variable: argparse checks no default
+        parser.error(
+            f"{LOG_FORMAT_ENV}={args.log_format!r}: expected one of {', '.join(LOG_FORMATS)}"
+        )
+    configure_logging(args.verbose, args.log_format)
     try:
         settings = settings_from_args(args)
         asyncio.run(serve(settings))

@@ -71,7 +71,7 @@ from mm7client.server import (
     parse_error_refusal,
     status_text,
 )
-from mm7client.server_aiohttp import RequestRefused, read_body
+from mm7client.server_aiohttp import RequestRefused, read_body, request_record
 from mockmmsc.decide import (
     STATUS_CORRUPT,
     STATUS_SERVER_ERROR,
@@ -222,6 +222,7 @@ class MM7Endpoint:
         vas_id = envelope.vas_id if envelope is not None else None
         self.state.traffic.count(vas_id, code, self.state.clock.now())
         self.state.store.add(item)
+        _note(request, item)
 
     def _received(
         self,
@@ -262,6 +263,7 @@ class MM7Endpoint:
                 request.headers.get("Authorization"), settings.basic_auth, realm="mockmmsc"
             )
             if refusal is not None:  # plain HTTP 401 with the challenge, as a web server does
+                request_record(request).operation = "refused"
                 return web.Response(
                     status=refusal.http_status, text=refusal.reason + "\n", headers=refusal.headers
                 )
@@ -316,6 +318,7 @@ class MM7Endpoint:
             return await self._answer(request, body, envelope, message)
         except Exception as exc:  # the mock's own bug: still an MM7 answer, logged
             log.exception("mock failure answering %s", operation)
+            request_record(request).status_code = STATUS_SERVER_ERROR
             detail = f"mock internal error: {type(exc).__name__}"
             return self._fault(STATUS_SERVER_ERROR, detail, envelope.transaction_id, 500, envelope)
 
@@ -403,6 +406,7 @@ class MM7Endpoint:
             )
         state.traffic.count(vas_id, answer.code, now)
         state.store.add(item)
+        _note(request, item)
         reports = outcome.reports()
         # a fault that turned the answer into a refusal cancels the reports
         if reports is not None and answer.accepted and submit and message_id is not None:
@@ -523,6 +527,20 @@ class _ContentTypes:
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.item.content_types)
+
+
+def _note(request: web.Request, item: ReceivedRequest) -> None:
+    """Tell the request's observer (metrics, request log line) what ``item`` says; the HTTP
+    status is the one actually sent (a fault may change it)."""
+    record = request_record(request)
+    record.operation = item.operation
+    record.status_code = item.status_code
+    record.transaction_id = item.transaction_id
+    record.detail = item.error or (f"rule {item.rule_id}" if item.rule_id else None)
+    envelope = item.envelope
+    if envelope is not None:
+        record.vas_id = envelope.vas_id
+        record.set_recipients(envelope.recipients)
 
 
 def _gone(request: web.Request) -> bool:

@@ -52,12 +52,16 @@ class ReportDispatcher:
         database: ReportDatabase | None = None,
         max_concurrent: int = 64,
         url_for: Callable[[str | None], str | None] | None = None,
+        on_done: Callable[[ReportRecord], None] | None = None,
     ) -> None:
         self.settings = settings
         self.profile = profile
         self.store = store
         self.database = database
         self._url_for = url_for
+        #: called once a report is settled after sending: acknowledged, given up or expired
+        #: (the metrics count it)
+        self.on_done = on_done
         self._session: aiohttp.ClientSession | None = None
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._semaphore = asyncio.Semaphore(max_concurrent)
@@ -107,6 +111,7 @@ class ReportDispatcher:
         task = self._tasks.pop(record.id, None)
         if task is not None:
             task.cancel()
+        self._done(record)
         if self.database is not None:
             self.database.save(record)
 
@@ -158,6 +163,7 @@ class ReportDispatcher:
                 await self._attempt(record)
             if not record.pending:
                 self._save(record)  # after: acknowledged
+                self._done(record)
                 break
             limit = self.settings.report_max_attempts
             expiry = self.settings.report_expiry
@@ -176,6 +182,12 @@ class ReportDispatcher:
             self._save(record)
             if record.pending:
                 await asyncio.sleep(wait)
+            else:
+                self._done(record)  # given up or expired
+
+    def _done(self, record: ReportRecord) -> None:
+        if self.on_done is not None:
+            self.on_done(record)
 
     def _save(self, record: ReportRecord) -> None:
         if self.database is not None:

@@ -12,24 +12,12 @@ import os
 import sys
 from collections.abc import Sequence
 
-from mm7client.observability import LOG_FORMATS, configure_logging
+from mm7client.observability import LOG_FORMATS, configure_logging, package_version
 
 __all__ = ["build_parser", "main"]
 
 # Sub-command modules, in the order ``mm7 --help`` lists them.
 _SUBCOMMANDS = ("send", "codes", "receive", "db")
-
-
-def _version() -> str:
-    """The installed distribution's version (the package's own when not installed)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("mm7toolkit")
-    except PackageNotFoundError:
-        from mm7client import __version__
-
-        return __version__
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="log lines as text, or one JSON object per line for log shippers "
         "[env MM7_LOG_FORMAT; default text]",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in _SUBCOMMANDS:
         try:

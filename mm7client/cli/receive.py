@@ -42,6 +42,17 @@ __all__ = ["ENV_PREFIX", "add_parser", "main", "run"]
 #: Environment variables ``MM7_RECEIVER_<OPTION>`` give the options' defaults.
 ENV_PREFIX = "MM7_RECEIVER_"
 
+log = logging.getLogger(__name__)
+
+
+def _notice(args: argparse.Namespace, text: str, level: int = logging.INFO) -> None:
+    """A line for the person running the command: plain on stderr, or a log record with
+    ``--log-format json`` (where every line of stderr is a JSON object)."""
+    if getattr(args, "log_format", "text") == "json":
+        log.log(level, "%s", text)
+    else:
+        sys.stderr.write(f"mm7 receive: {text}\n")
+
 
 def add_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
     """Register the ``receive`` sub-command on ``subparsers``."""
@@ -177,8 +188,8 @@ async def _serve(args: argparse.Namespace) -> int:
         sys.stdout.write(server.url + "\n")
         sys.stdout.flush()
         if server.exposure is not None:
-            sys.stderr.write(f"mm7 receive: INSECURE (--insecure): {server.exposure}\n")
-        sys.stderr.write(f"mm7 receive: storing into {store!r}; Ctrl-C to stop\n")
+            _notice(args, f"INSECURE (--insecure): {server.exposure}", logging.WARNING)
+        _notice(args, f"storing into {store!r}; Ctrl-C to stop")
         await stop.wait()
     return 0
 

@@ -252,6 +252,7 @@ async def handle_request(request: web.Request) -> web.StreamResponse:
         return await _handle(config, request)
     except Exception:
         log.exception("unexpected failure handling an MM7 request from %s", request.remote)
+        request_record(request).status_code = 3000
         return _fault_response(config, Refusal(500, 3000, "internal error in the receiver"))
 
 
@@ -306,6 +307,7 @@ async def _handle(config: ReceiverConfig, request: web.Request) -> web.StreamRes
         )
         record.status_code = refused.status_code
         record.transaction_id = transaction_id
+        record.detail = refused.reason
         return _fault_response(config, refused, transaction_id=transaction_id, form=form)
     try:
         result = await config.store.add(message, raw_body=body, content_type=content_type)
@@ -319,6 +321,7 @@ async def _handle(config: ReceiverConfig, request: web.Request) -> web.StreamRes
             request.remote,
         )
         record.status_code = 3000
+        record.detail = "the store failed"
         return _fault_response(
             config,
             Refusal(500, 3000, "the receiver could not store the request; resend it later"),
@@ -329,16 +332,9 @@ async def _handle(config: ReceiverConfig, request: web.Request) -> web.StreamRes
     record.status_code = 1000
     record.set_recipients([item.recipient] if item.recipient else [])
     request.config_dict[OBSERVER_KEY].count_item(item.kind, result.created)
-    log.debug(
-        "%s %s #%d message_id=%s recipient=%s status=%s/%s tid=%s",
-        "stored" if result.created else "duplicate of",
-        item.kind,
-        item.id,
-        item.message_id,
-        item.recipient,
-        item.mm_status,
-        item.status_text,
-        message.transaction_id,
+    record.detail = (
+        f"{'stored' if result.created else 'duplicate of'} {item.kind} #{item.id} "
+        f"message_id={item.message_id} mm_status={item.mm_status}/{item.status_text}"
     )
     if result.created and config.on_item is not None:
         _schedule_callback(config, result)

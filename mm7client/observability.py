@@ -124,7 +124,8 @@ class RequestRecord:
         operation: the MM7 operation (``"SubmitReq"``, ``"DeliveryReportReq"``...), or what
             stopped the request before one was known (``"refused"``, ``"invalid"``).
         status_code: the MM7 status answered (``None``: no MM7 answer, e.g. a plain 401).
-        http_status: the HTTP status answered (``None`` until known: the response's).
+        http_status: the HTTP status answered (``None`` until known: the response's; 0 when
+            the connection was dropped without an answer).
         vas_id: the request's VASID, when it has one.
         recipient: its first recipient (``recipients`` says how many there were).
         recipients: the number of recipients.

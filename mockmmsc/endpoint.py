@@ -551,6 +551,9 @@ def _gone(request: web.Request) -> bool:
 
 def _drop(request: web.Request) -> None:
     """Close the connection at once, without an answer (a TCP reset when possible)."""
+    record = request_record(request)
+    record.http_status = 0  # no answer: not the 204 the handler returns to aiohttp
+    record.detail = "connection dropped without an answer (fault)"
     transport = request.transport
     if transport is not None:
         transport.abort()

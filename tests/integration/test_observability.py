@@ -15,10 +15,13 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from mm7client import MM7Client, Part, SubmitRequest
 from mm7client import observability as obs
+from mm7client.codec import encode
 from mm7client.observability import ClientStatsCollector, JsonLogFormatter
+from mm7client.profiles import LGT
 from mm7client.receiver import ReceiverServer, SqliteStore
 from mm7client.throttle import RetryPolicy
 from mockmmsc import MockMMSC
+from mockmmsc.testing import lgt_submit
 
 REFUSED = "01099994008"  # the mock's magic number answering 4008
 
@@ -191,3 +194,35 @@ async def test_metrics_without_prometheus_client_answer_501_naming_the_extra(
     ):
         assert response.status == 501
         assert "pip install 'mm7toolkit[metrics]'" in await response.text()
+
+
+@pytest.mark.asyncio
+async def test_a_dropped_connection_counts_as_http_0_with_its_mm7_status(mmsc: MockMMSC) -> None:
+    mmsc.add_rule(fault="reset_after_body", times=1)
+    encoded = encode(lgt_submit("01012345678", delivery_report=False), LGT)
+    async with aiohttp.ClientSession() as session:
+        with pytest.raises(aiohttp.ClientConnectionError):
+            await session.post(mmsc.url, data=encoded.body, headers=dict(encoded.headers))
+    samples = await scrape(mmsc.base_url + "/metrics")
+    labels = {"server": "mockmmsc", "operation": "SubmitReq", "status_code": "1000"}
+    assert value(samples, "mm7_requests_total", **labels, http_status="0") == 1
+    assert value(samples, "mm7_requests_total", **labels, http_status="204") == 0
+
+
+@pytest.mark.asyncio
+async def test_receiver_counts_a_refusal_with_its_reason_in_the_line(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="mm7client.receiver.requests")
+    async with (
+        SqliteStore(":memory:") as store,
+        ReceiverServer(store) as rx,
+        aiohttp.ClientSession() as session,
+    ):
+        async with session.post(rx.url, data=b"{}", headers={"Content-Type": "application/json"}):
+            pass
+        samples = await scrape(rx.url + "metrics")
+    labels = {"server": "receiver", "operation": "refused", "status_code": "2007"}
+    assert value(samples, "mm7_requests_total", **labels, http_status="415") == 1
+    (line,) = [r for r in caplog.records if r.name == "mm7client.receiver.requests"]
+    assert "is not XML or multipart" in line.getMessage()

@@ -35,8 +35,8 @@ name                               type      labels
 Label values a peer controls (VASIDs, operation names) are bounded: past
 :data:`MAX_LABEL_VALUES` distinct values of one label, new ones count as ``"other"``.
 
-Importing this module loads neither aiohttp nor prometheus-client's HTTP parts; the aiohttp
-routes live in :mod:`mm7client.server_aiohttp`.
+Importing this module loads no aiohttp: the aiohttp side (the handler wrapper, the
+``/metrics``, ``/healthz`` and ``/readyz`` routes) is :mod:`mm7client.server_aiohttp`.
 """
 
 from __future__ import annotations

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
 from collections.abc import Sequence
 
+from mm7client.cli.options import add_env_option
 from mm7client.observability import LOG_FORMATS, configure_logging, package_version
 
 __all__ = ["build_parser", "main"]
@@ -30,14 +30,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--verbose",
         action="count",
         default=0,
-        help="more logging (-v info, -vv debug) [default: warnings only]",
+        help="more logging (-v info: a line per request under receive; -vv debug) "
+        "[default: warnings only]",
     )
-    parser.add_argument(
+    add_env_option(
+        parser,
         "--log-format",
+        env="MM7_LOG_FORMAT",
+        default="text",
         choices=LOG_FORMATS,
-        default=os.environ.get("MM7_LOG_FORMAT") or "text",
-        help="log lines as text, or one JSON object per line for log shippers "
-        "[env MM7_LOG_FORMAT; default text]",
+        help="log lines as text, or one JSON object per line for log shippers",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")

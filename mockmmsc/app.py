@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from mm7client.observability import ServerObserver
+from mm7client.observability import ServerObserver, package_version
 from mm7client.server_aiohttp import add_ops_routes, observed
 from mockmmsc import inbox
 from mockmmsc.api import JsonApi
@@ -83,7 +83,12 @@ def build_app(state: MockState) -> web.Application:
 async def _healthz(request: web.Request) -> web.Response:
     state = request.app[STATE_KEY]
     return web.json_response(
-        {"status": "ok", "profile": state.profile.name, "messages": len(state.store.messages)}
+        {
+            "status": "ok",
+            "version": package_version(),
+            "profile": state.profile.name,
+            "messages": len(state.store.messages),
+        }
     )
 
 

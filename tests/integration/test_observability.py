@@ -176,7 +176,8 @@ async def test_mock_is_ready_while_it_runs(mmsc: MockMMSC) -> None:
             assert response.status == 200
             assert (await response.json()) == {"status": "ready", "server": "mockmmsc"}
         async with session.get(mmsc.base_url + "/healthz") as response:
-            assert (await response.json())["status"] == "ok"
+            health = await response.json()
+            assert health["status"] == "ok" and health["version"] == obs.package_version()
 
 
 @pytest.mark.asyncio

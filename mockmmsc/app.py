@@ -4,8 +4,9 @@ Routes: ``POST /`` and ``POST /mm7`` (the MM7 endpoint, :mod:`mockmmsc.endpoint`
 API under ``/api/`` (:mod:`mockmmsc.api`), the web inbox on ``GET /`` (:mod:`mockmmsc.inbox`,
 a client of the API), ``GET /healthz`` (liveness), ``GET /readyz`` (ready when the application
 runs) and ``GET /metrics`` (Prometheus; :mod:`mm7client.observability`, which also logs a line
-per MM7 request on logger ``mockmmsc.requests``). The application owns the I/O around the state: the
-delivery-report dispatcher (and its sqlite store), started and closed with the application.
+per MM7 request on logger ``mockmmsc.requests``). The application owns the I/O around the
+state: the delivery-report dispatcher (and its sqlite store), started and closed with the
+application.
 
 Nothing in the package imports this module but the runner and the test helpers: the parts it
 wires together get the state and the dispatcher as arguments, so there is no import circle.

@@ -195,6 +195,15 @@ def rules_checks(ran: Ran, mmsc: SyncMockMMSC) -> None:
     assert [r.normalized.origin_result for r in results] == ["4006", "4006", "1000"]
 
 
+def operations_checks(ran: Ran, mmsc: SyncMockMMSC) -> None:
+    sent = ran.values['registry.get_sample_value("mm7_client_sent_total", {"vas_id": "SVC"})']
+    assert sent == 1.0
+    registry = ran.namespace["registry"]
+    labels = {"vas_id": "SVC", "category": "success"}
+    assert registry.get_sample_value("mm7_client_results_total", labels) == 1.0
+    mmsc.assert_received(1, recipient="01012345678", vas_id="SVC")
+
+
 Runner = Callable[[Block, SyncMockMMSC, Path], Ran]
 Check = Callable[[Ran, SyncMockMMSC], None]
 
@@ -206,6 +215,7 @@ SAMPLES: dict[tuple[str, str, int], tuple[Runner, Check]] = {
     ("python", "Testing with the mock", 1): (run_pytest, pytest_sample_checks),
     ("python", "Testing with the mock", 2): (run_pytest, pytest_sample_checks),
     ("toml", "The mock MMSC", 1): (run_mock_config, rules_checks),
+    ("python", "Operations", 1): (run_carrier, operations_checks),
 }
 
 BLOCKS = readme_blocks(README.read_text("utf-8"))

@@ -76,6 +76,10 @@ def test_every_serve_option_states_its_default_and_variable(
         return  # logging only: no setting, no variable
     found = re.search(rf"\[env ({ENV_PREFIX}\w+)(?:=(\w+))?;", text)
     assert found, f"{flag} names no {ENV_PREFIX}* variable: {text!r}"
+    if flag == "--log-format":  # logging only: the variable sets the option, no setting
+        monkeypatch.setenv(found.group(1), "json")
+        assert build_parser().parse_args(["serve"]).log_format == "json"
+        return
     value, field, expected = ENV_VALUES[flag]
     if flag == "--config":
         value = str(tmp_path / "mock.toml")

@@ -4,6 +4,7 @@ client's stats reach a user's registry."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
@@ -20,7 +21,7 @@ from mm7client.observability import ClientStatsCollector, JsonLogFormatter
 from mm7client.profiles import LGT
 from mm7client.receiver import ReceiverServer, SqliteStore
 from mm7client.throttle import RetryPolicy
-from mockmmsc import MockMMSC
+from mockmmsc import MockMMSC, MockSettings
 from mockmmsc.testing import lgt_submit
 
 REFUSED = "01099994008"  # the mock's magic number answering 4008
@@ -227,3 +228,20 @@ async def test_receiver_counts_a_refusal_with_its_reason_in_the_line(
     assert value(samples, "mm7_requests_total", **labels, http_status="415") == 1
     (line,) = [r for r in caplog.records if r.name == "mm7client.receiver.requests"]
     assert "is not XML or multipart" in line.getMessage()
+
+
+@pytest.mark.asyncio
+async def test_a_report_given_up_counts_as_failed() -> None:
+    settings = MockSettings(time_scale=0.01, report_max_attempts=1)
+    async with MockMMSC(settings) as mock:
+        mock.set_report_url("VAS1", "http://127.0.0.1:9/")  # nothing listens: refused
+        async with client_for(mock.url) as client:
+            assert (await client.submit(message("01012345678", report=True))).ok
+        for _ in range(250):  # <= 5 s: the report is tried once, then given up
+            samples = await scrape(mock.base_url + "/metrics")
+            if value(samples, "mm7_reports_failed_total", server="mockmmsc"):
+                break
+            await asyncio.sleep(0.02)
+    assert value(samples, "mm7_reports_failed_total", server="mockmmsc") == 1
+    assert value(samples, "mm7_reports_sent_total", server="mockmmsc") == 0
+    assert value(samples, "mm7_reports_pending", server="mockmmsc") == 0

@@ -570,3 +570,25 @@ def submit_from_row(row: Mapping[str, Any]) -> SubmitRecord:
 def item_id_of(item: int | StoredItem) -> int:
     """The id of ``item`` (a :class:`StoredItem` or an id)."""
     return item.id if isinstance(item, StoredItem) else int(item)
+
+
+def items_filter(
+    mark: str,
+    *,
+    kind: ItemKind | None = None,
+    message_id: str | None = None,
+    handled: bool | None = None,
+) -> tuple[str, list[Any]]:
+    """The ``WHERE`` clause (empty without a filter) and its parameters of a store's
+    ``items()``; ``mark`` is the driver's parameter placeholder (``?`` or ``%s``)."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    if kind is not None:
+        clauses.append(f"kind = {mark}")
+        params.append(kind)
+    if message_id is not None:
+        clauses.append(f"message_id = {mark}")
+        params.append(message_id)
+    if handled is not None:
+        clauses.append("handled_at IS NOT NULL" if handled else "handled_at IS NULL")
+    return ("WHERE " + " AND ".join(clauses)) if clauses else "", params

@@ -57,6 +57,7 @@ from mm7client.receiver.store import (
     item_from_row,
     item_id_of,
     item_values,
+    items_filter,
     normalize_item,
     submit_from_row,
     submit_values,
@@ -643,17 +644,7 @@ class PostgresStore:
         limit: int | None = None,
     ) -> list[StoredItem]:
         """Stored items, oldest first, filtered by kind, MessageID and handled state."""
-        clauses: list[str] = []
-        params: list[Any] = []
-        if kind is not None:
-            clauses.append("kind = %s")
-            params.append(kind)
-        if message_id is not None:
-            clauses.append("message_id = %s")
-            params.append(message_id)
-        if handled is not None:
-            clauses.append("handled_at IS NOT NULL" if handled else "handled_at IS NULL")
-        where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+        where, params = items_filter("%s", kind=kind, message_id=message_id, handled=handled)
         return await self._select(where, params, limit)
 
     async def find_submit(self, message_id: str) -> SubmitRecord | None:

@@ -36,7 +36,7 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -570,6 +570,54 @@ def submit_from_row(row: Mapping[str, Any]) -> SubmitRecord:
 def item_id_of(item: int | StoredItem) -> int:
     """The id of ``item`` (a :class:`StoredItem` or an id)."""
     return item.id if isinstance(item, StoredItem) else int(item)
+
+
+#: Columns of the parts table (an MO message's content), in this order (see :func:`part_values`).
+PART_COLUMNS: tuple[str, ...] = (
+    "item_id",
+    "idx",
+    "content_type",
+    "filename",
+    "content_id",
+    "charset",
+    "headers",
+    "text",
+    "data",
+)
+
+
+def part_values(item_id: int, index: int, part: Part) -> dict[str, Any]:
+    """The column values of an MO message's content part (headers as a dict)."""
+    return {
+        "item_id": item_id,
+        "idx": index,
+        "content_type": part.content_type,
+        "filename": part.filename,
+        "content_id": part.content_id,
+        "charset": part.charset,
+        "headers": dict(part.headers),
+        "text": part.text,
+        "data": part.data,
+    }
+
+
+def parts_by_item(rows: Iterable[Mapping[str, Any]]) -> dict[int, tuple[Part, ...]]:
+    """Each item's content parts from rows of :data:`PART_COLUMNS` (in Python values), in
+    row order."""
+    found: dict[int, list[Part]] = {}
+    for row in rows:
+        found.setdefault(row["item_id"], []).append(
+            Part(
+                row["content_type"],
+                data=bytes(row["data"]),
+                text=row["text"],
+                filename=row["filename"],
+                content_id=row["content_id"],
+                charset=row["charset"],
+                headers=row["headers"],
+            )
+        )
+    return {item_id: tuple(parts) for item_id, parts in found.items()}
 
 
 def items_filter(

@@ -43,6 +43,7 @@ from mm7client.codes import CodeTable
 from mm7client.model import DeliverRequest, Part, SubmitRequest
 from mm7client.receiver.store import (
     ITEM_COLUMNS,
+    PART_COLUMNS,
     SCHEMA_VERSION,
     SUBMIT_COLUMNS,
     AddResult,
@@ -59,6 +60,8 @@ from mm7client.receiver.store import (
     item_values,
     items_filter,
     normalize_item,
+    part_values,
+    parts_by_item,
     submit_from_row,
     submit_values,
     timestamp_from_raw_body,
@@ -546,20 +549,13 @@ class PostgresStore:
         if new_parts:
             async with conn.cursor() as cur:
                 await cur.executemany(
-                    "INSERT INTO parts (item_id, idx, content_type, filename, content_id, "
-                    "charset, headers, text, data) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                    f"INSERT INTO parts ({', '.join(PART_COLUMNS)}) "
+                    f"VALUES ({', '.join(['%s'] * len(PART_COLUMNS))})",
                     [
-                        (
-                            item_id,
-                            index,
-                            p.content_type,
-                            p.filename,
-                            p.content_id,
-                            p.charset,
-                            Jsonb(dict(p.headers)),
-                            p.text,
-                            p.data,
-                        )
+                        [
+                            Jsonb(value) if column == "headers" else value
+                            for column, value in part_values(item_id, index, p).items()
+                        ]
                         for item_id, index, p in new_parts
                     ],
                 )
@@ -752,21 +748,8 @@ async def _load_parts(
     if not item_ids:
         return {}
     cur = await conn.execute(
-        "SELECT item_id, content_type, filename, content_id, charset, headers, text, data "
-        "FROM parts WHERE item_id = ANY(%s) ORDER BY item_id, idx",
+        f"SELECT {', '.join(PART_COLUMNS)} FROM parts "
+        "WHERE item_id = ANY(%s) ORDER BY item_id, idx",
         (item_ids,),
     )
-    found: dict[int, list[Part]] = {}
-    async for item_id, ctype, filename, cid, charset, headers, text, data in cur:
-        found.setdefault(item_id, []).append(
-            Part(
-                ctype,
-                data=bytes(data),
-                text=text,
-                filename=filename,
-                content_id=cid,
-                charset=charset,
-                headers=headers,
-            )
-        )
-    return {item_id: tuple(parts) for item_id, parts in found.items()}
+    return parts_by_item([dict(zip(PART_COLUMNS, row, strict=True)) async for row in cur])

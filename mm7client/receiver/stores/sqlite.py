@@ -25,6 +25,7 @@ from mm7client.codes import Category, CodeTable
 from mm7client.model import DeliverRequest, Part, SubmitRequest
 from mm7client.receiver.store import (
     ITEM_COLUMNS,
+    PART_COLUMNS,
     RESULT_COLUMNS,
     SCHEMA_VERSION,
     SUBMIT_COLUMNS,
@@ -42,6 +43,8 @@ from mm7client.receiver.store import (
     item_values,
     items_filter,
     normalize_item,
+    part_values,
+    parts_by_item,
     submit_from_row,
     submit_values,
     timestamp_from_raw_body,
@@ -144,6 +147,8 @@ def _to_sqlite(column: str, value: Any) -> Any:
         return _time(value)
     if column == "recipients":
         return json.dumps(list(value), ensure_ascii=False)
+    if column == "headers":
+        return json.dumps(dict(value), ensure_ascii=False)
     return value
 
 
@@ -152,7 +157,10 @@ def _from_sqlite(columns: Sequence[str], row: Sequence[Any]) -> dict[str, Any]:
     for column in _TIME_COLUMNS.intersection(values):
         text = values[column]
         values[column] = None if text is None else datetime.fromisoformat(text)
-    values["recipients"] = json.loads(values["recipients"] or "[]")
+    if "recipients" in values:
+        values["recipients"] = json.loads(values["recipients"] or "[]")
+    if "headers" in values:
+        values["headers"] = json.loads(values["headers"])
     return values
 
 
@@ -440,21 +448,14 @@ class SqliteStore:
         assert item_id is not None
         if isinstance(message, DeliverRequest):
             conn.executemany(
-                "INSERT INTO parts (item_id, idx, content_type, filename, content_id, charset, "
-                "headers, text, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO parts ({', '.join(PART_COLUMNS)}) "
+                f"VALUES ({', '.join('?' * len(PART_COLUMNS))})",
                 [
-                    (
-                        item_id,
-                        index,
-                        part.content_type,
-                        part.filename,
-                        part.content_id,
-                        part.charset,
-                        json.dumps(dict(part.headers), ensure_ascii=False),
-                        part.text,
-                        part.data,
+                    [_to_sqlite(column, value) for column, value in values.items()]
+                    for values in (
+                        part_values(item_id, index, part)
+                        for index, part in enumerate(message.content)
                     )
-                    for index, part in enumerate(message.content)
                 ],
             )
         return item_id, True
@@ -662,24 +663,15 @@ def _load_submits(conn: sqlite3.Connection, message_ids: Iterable[str]) -> dict[
 
 
 def _load_parts(conn: sqlite3.Connection, item_ids: list[int]) -> dict[int, tuple[Part, ...]]:
-    found: dict[int, list[Part]] = {}
+    rows: list[dict[str, Any]] = []
     for chunk in _chunks(item_ids):
         marks = ",".join("?" * len(chunk))
-        rows = conn.execute(
-            "SELECT item_id, content_type, filename, content_id, charset, headers, text, data "
-            f"FROM parts WHERE item_id IN ({marks}) ORDER BY item_id, idx",
-            chunk,
-        ).fetchall()
-        for item_id, ctype, filename, cid, charset, headers, text, data in rows:
-            found.setdefault(item_id, []).append(
-                Part(
-                    ctype,
-                    data=bytes(data),
-                    text=text,
-                    filename=filename,
-                    content_id=cid,
-                    charset=charset,
-                    headers=json.loads(headers),
-                )
+        rows += (
+            _from_sqlite(PART_COLUMNS, row)
+            for row in conn.execute(
+                f"SELECT {', '.join(PART_COLUMNS)} FROM parts "
+                f"WHERE item_id IN ({marks}) ORDER BY item_id, idx",
+                chunk,
             )
-    return {item_id: tuple(parts) for item_id, parts in found.items()}
+        )
+    return parts_by_item(rows)

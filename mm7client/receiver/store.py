@@ -31,12 +31,14 @@ Duplicate key (an MMSC resends a report it thinks was lost):
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import logging
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -640,3 +642,50 @@ def items_filter(
     if handled is not None:
         clauses.append("handled_at IS NOT NULL" if handled else "handled_at IS NULL")
     return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+class PendingWaiters:
+    """The ``iter_pending`` iterators of one store that wait for new items.
+
+    A store calls :meth:`wake` when it stores a new item and when it closes; an iterator gets
+    its batches from :meth:`batches`, which waits between empty fetches.
+    """
+
+    def __init__(self) -> None:
+        self._waiters: set[asyncio.Future[None]] = set()
+
+    def wake(self) -> None:
+        """Wake every waiting iterator (they fetch again at once)."""
+        for waiter in list(self._waiters):
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def batches(
+        self,
+        fetch: Callable[[], Awaitable[list[StoredItem]]],
+        *,
+        closed: Callable[[], bool],
+        poll_interval: float,
+        stop_when_empty: bool,
+        idle: Callable[[], Awaitable[None]] | None = None,
+    ) -> AsyncIterator[list[StoredItem]]:
+        """Each non-empty batch ``fetch`` returns, until ``closed()`` (or the first empty one
+        with ``stop_when_empty``); after an empty one, ``idle`` runs and the iterator waits
+        ``poll_interval`` seconds or until :meth:`wake`. A wake during a fetch is not lost."""
+        loop = asyncio.get_running_loop()
+        while not closed():
+            wake: asyncio.Future[None] = loop.create_future()
+            self._waiters.add(wake)
+            try:
+                batch = await fetch()
+                if not batch:
+                    if stop_when_empty:
+                        return
+                    if idle is not None:
+                        await idle()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(asyncio.shield(wake), poll_interval)
+                    continue
+            finally:
+                self._waiters.discard(wake)
+            yield batch

@@ -49,6 +49,7 @@ from mm7client.receiver.store import (
     AddResult,
     IncomingMessage,
     ItemKind,
+    PendingWaiters,
     StoredItem,
     StoreVersionError,
     SubmitOutcome,
@@ -364,7 +365,7 @@ class PostgresStore:
         )
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._writers: list[asyncio.Task[None]] = []
-        self._waiters: set[asyncio.Future[None]] = set()
+        self._waiters = PendingWaiters()
         self._opened = False
         self._closed = False
         self._failed_groups = 0
@@ -413,9 +414,7 @@ class PostgresStore:
             if not pending.future.done():
                 pending.future.set_exception(RuntimeError(f"{self!r} closed before the commit"))
         await self._pool.close()
-        for waiter in self._waiters:
-            if not waiter.done():
-                waiter.set_result(None)
+        self._waiters.wake()
 
     def _check_open(self) -> None:
         if self._closed or not self._opened:
@@ -444,9 +443,7 @@ class PostgresStore:
         self._queue.put_nowait(_Pending(message, values, future))
         result = await future
         if result.created:
-            for waiter in list(self._waiters):
-                if not waiter.done():
-                    waiter.set_result(None)
+            self._waiters.wake()
         return result
 
     async def _write_loop(self) -> None:
@@ -667,32 +664,31 @@ class PostgresStore:
         ``claim`` an item committed late with a lower id is still yielded (the iterator
         remembers what it yielded, not the highest id).
         """
-        loop = asyncio.get_running_loop()
         name = consumer or default_consumer_name()
         yielded: set[int] = set()
-        while not self._closed:
-            wake: asyncio.Future[None] = loop.create_future()
-            self._waiters.add(wake)
-            try:
-                if claim:
-                    batch = await self.claim(name, kind=kind, lease=lease)
-                else:
-                    where = "WHERE handled_at IS NULL AND NOT (id = ANY(%s))"
-                    params: list[Any] = [sorted(yielded)]
-                    if kind is not None:
-                        where += " AND kind = %s"
-                        params.append(kind)
-                    batch = await self._select(where, params, 100)
-                if not batch:
-                    if stop_when_empty:
-                        return
-                    if yielded:  # forget what was handled since
-                        yielded = await self._still_pending(yielded)
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(asyncio.shield(wake), poll_interval)
-                    continue
-            finally:
-                self._waiters.discard(wake)
+
+        async def fetch() -> list[StoredItem]:
+            if claim:
+                return await self.claim(name, kind=kind, lease=lease)
+            where = "WHERE handled_at IS NULL AND NOT (id = ANY(%s))"
+            params: list[Any] = [sorted(yielded)]
+            if kind is not None:
+                where += " AND kind = %s"
+                params.append(kind)
+            return await self._select(where, params, 100)
+
+        async def forget_handled() -> None:
+            if yielded:
+                yielded.intersection_update(await self._still_pending(yielded))
+
+        batches = self._waiters.batches(
+            fetch,
+            closed=lambda: self._closed,
+            poll_interval=poll_interval,
+            stop_when_empty=stop_when_empty,
+            idle=forget_handled,
+        )
+        async for batch in batches:
             for item in batch:
                 yielded.add(item.id)
                 yield item

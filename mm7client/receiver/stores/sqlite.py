@@ -11,7 +11,6 @@ until ``mm7 db upgrade --store FILE`` has moved every result into the columns.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import os
@@ -32,6 +31,7 @@ from mm7client.receiver.store import (
     AddResult,
     IncomingMessage,
     ItemKind,
+    PendingWaiters,
     StoredItem,
     StoreVersionError,
     SubmitOutcome,
@@ -324,7 +324,7 @@ class SqliteStore:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mm7-store")
         self._conn: sqlite3.Connection | None = None
         self._closed = False
-        self._waiters: set[asyncio.Future[None]] = set()
+        self._waiters = PendingWaiters()
 
     def __repr__(self) -> str:
         return f"SqliteStore({self.path!r}, synchronous={self.synchronous!r})"
@@ -382,9 +382,7 @@ class SqliteStore:
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self._executor, shut)
         self._executor.shutdown(wait=True)
-        for waiter in self._waiters:
-            if not waiter.done():
-                waiter.set_result(None)
+        self._waiters.wake()
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -423,7 +421,7 @@ class SqliteStore:
         if item is None:  # pragma: no cover - deleted by another process between two calls
             raise RuntimeError(f"item {item_id} vanished from {self.path!r} right after add")
         if created:
-            self._wake()
+            self._waiters.wake()
         return AddResult(item, created)
 
     @staticmethod
@@ -582,33 +580,24 @@ class SqliteStore:
         pending. With ``claim``, each item is claimed for ``consumer`` (default: a name unique
         to this iterator) for ``lease`` seconds before it is yielded (see :meth:`claim`).
         """
-        loop = asyncio.get_running_loop()
         name = consumer or default_consumer_name()
         last_id = 0
-        while not self._closed:
-            wake: asyncio.Future[None] = loop.create_future()
-            self._waiters.add(wake)
-            try:
-                if claim:
-                    batch = await self.claim(name, kind=kind, lease=lease)
-                else:
-                    batch = await self._pending_after(last_id, kind, 100)
-                if not batch:
-                    if stop_when_empty:
-                        return
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(asyncio.shield(wake), poll_interval)
-                    continue
-            finally:
-                self._waiters.discard(wake)
+
+        async def fetch() -> list[StoredItem]:
+            if claim:
+                return await self.claim(name, kind=kind, lease=lease)
+            return await self._pending_after(last_id, kind, 100)
+
+        batches = self._waiters.batches(
+            fetch,
+            closed=lambda: self._closed,
+            poll_interval=poll_interval,
+            stop_when_empty=stop_when_empty,
+        )
+        async for batch in batches:
             for item in batch:
                 last_id = item.id
                 yield item
-
-    def _wake(self) -> None:
-        for waiter in list(self._waiters):
-            if not waiter.done():
-                waiter.set_result(None)
 
     async def _pending_after(
         self, after_id: int, kind: ItemKind | None, limit: int | None

@@ -452,16 +452,16 @@ def result_from_row(row: Mapping[str, Any], status_text: str | None) -> Normaliz
 def item_values(
     message: IncomingMessage,
     *,
-    key: str,
-    normalized: NormalizedResult | None,
-    now: datetime,
+    code_table: CodeTable | None,
     raw_body: bytes | None,
     content_type: str | None,
 ) -> dict[str, Any]:
-    """The column values of a new item (recipients as a list, times as datetimes)."""
+    """The column values of a new item arriving now (recipients as a list, times as
+    datetimes): its :func:`dedup_key`, its result normalized with ``code_table``."""
+    now = utc_now()
     values: dict[str, Any] = {
         "kind": kind_of(message),
-        "dedup_key": key,
+        "dedup_key": dedup_key(message),
         "transaction_id": message.transaction_id,
         "sender": _address(message.sender),
         "timestamp": message.timestamp,
@@ -493,7 +493,7 @@ def item_values(
             subject=None,
             linked_id=None,
         )
-    values.update(result_values(normalized))
+    values.update(result_values(normalize_item(message, code_table)))
     return values
 
 

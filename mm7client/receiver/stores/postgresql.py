@@ -54,13 +54,11 @@ from mm7client.receiver.store import (
     StoreVersionError,
     SubmitOutcome,
     SubmitRecord,
-    dedup_key,
     default_consumer_name,
     item_from_row,
     item_id_of,
     item_values,
     items_filter,
-    normalize_item,
     part_values,
     parts_by_item,
     submit_from_row,
@@ -433,9 +431,7 @@ class PostgresStore:
         self._check_open()
         values = item_values(
             message,
-            key=dedup_key(message),
-            normalized=normalize_item(message, self.code_table),
-            now=utc_now(),
+            code_table=self.code_table,
             raw_body=raw_body if self.keep_raw else None,
             content_type=content_type,
         )

@@ -8,12 +8,10 @@ from lxml import etree
 
 from mm7client.codec.mime import DEFAULT_LIMITS, Limits
 from mm7client.codec.readers import (
-    UNEXPECTED,
     decode_operation,
-    find_transaction_id,
     note_transaction_id,
+    parse_errors,
     read_operation,
-    unreadable,
 )
 from mm7client.codec.readers.body import split_body
 from mm7client.codec.readers.fields import (
@@ -28,7 +26,7 @@ from mm7client.codec.readers.fields import (
 )
 from mm7client.codec.readers.values import parse_bool
 from mm7client.codec.soap import child_text, index_children, text_of
-from mm7client.errors import MM7Error, ParseError
+from mm7client.errors import ParseError
 from mm7client.model import MessageForm
 
 
@@ -76,18 +74,10 @@ def summarize_request(
     Operations other than SubmitReq, CancelReq and ReplaceReq are rare at an MMSC: they are
     decoded whole and summarized by name.
     """
-    try:
+    with parse_errors(body):
         split = split_body(body, content_type, limits)
         op, name, transaction_id = read_operation(split.envelope, split.charset, limits)
         return _summarize(op, name, transaction_id, limits)
-    except ParseError as exc:
-        if exc.transaction_id is None:  # best effort: the header may be whole in a refused body
-            exc.transaction_id = find_transaction_id(body)
-        raise
-    except MM7Error:
-        raise
-    except UNEXPECTED as exc:
-        raise unreadable(exc, body) from exc
 
 
 def _summarize(

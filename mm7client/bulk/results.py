@@ -33,6 +33,7 @@ from mm7client.codes import TransportFailure, normalize_transport_failure
 if TYPE_CHECKING:
     from mm7client.bulk.rows import RowError
     from mm7client.client import SubmitResult
+    from mm7client.codes import NormalizedResult
 
 __all__ = [
     "INPUT_PROVIDER",
@@ -106,6 +107,29 @@ class ResultRow:
         detail = n.status_text or ""
         if result.ambiguous:
             detail = (detail + " " if detail else "") + "(connection lost after sending)"
+        return cls.normalized(
+            row,
+            to,
+            n,
+            message_id=result.message_id,
+            attempts=result.attempts,
+            vas_id=result.vas_id,
+            detail=detail,
+        )
+
+    @classmethod
+    def normalized(
+        cls,
+        row: int,
+        to: str,
+        n: NormalizedResult,
+        *,
+        message_id: str | None = None,
+        attempts: int | None = None,
+        vas_id: str | None = None,
+        detail: str = "",
+    ) -> ResultRow:
+        """The row of a normalized result (its seed columns) and what else is known."""
         return cls(
             row=row,
             to=to,
@@ -116,9 +140,9 @@ class ResultRow:
             convert_result=n.convert_result,
             result_message=n.result_message,
             category=str(n.category),
-            message_id=result.message_id,
-            attempts=result.attempts,
-            vas_id=result.vas_id,
+            message_id=message_id,
+            attempts=attempts,
+            vas_id=vas_id,
             detail=detail,
         )
 
@@ -143,17 +167,10 @@ class ResultRow:
     @classmethod
     def interrupted(cls, row: int, to: str) -> ResultRow:
         """A row in flight when an earlier run stopped: possibly sent (category ``unknown``)."""
-        n = normalize_transport_failure(TransportFailure.AMBIGUOUS)
-        return cls(
-            row=row,
-            to=to,
-            provider=n.provider,
-            msg_type=n.msg_type,
-            result_type=n.result_type,
-            origin_result=n.origin_result,
-            convert_result=n.convert_result,
-            result_message=n.result_message,
-            category=str(n.category),
+        return cls.normalized(
+            row,
+            to,
+            normalize_transport_failure(TransportFailure.AMBIGUOUS),
             detail="in flight when an earlier run stopped: possibly sent, not resent",
         )
 

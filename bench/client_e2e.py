@@ -32,6 +32,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 import aiohttp
+from _common import cpu_seconds
 
 from mm7client import MM7Client, Part, SubmitRequest, encode, get_profile
 from mm7client.throttle import RetryPolicy
@@ -76,16 +77,6 @@ def messages() -> dict[str, SubmitRequest]:
         content=[Part.from_text("사진 첨부"), Part.jpeg(jpeg_bytes(50 * 1024), filename="p.jpg")],
     )
     return {"text": text, "jpeg 50KB": image}
-
-
-def cpu_seconds(pid: int) -> float | None:
-    """CPU time (user + system) used so far by process ``pid``; None without /proc."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass

@@ -21,7 +21,8 @@ import os
 import statistics
 import time
 
-from mock_server import build_bodies, cpu_seconds, load, start
+from _common import cpu_seconds
+from mock_server import build_bodies, load, start
 
 from mm7client.codec import encode
 from mm7client.model import Status, SubmitResponse

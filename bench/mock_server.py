@@ -40,6 +40,7 @@ import statistics
 import time
 
 import aiohttp
+from _common import cpu_seconds
 
 from mm7client.codec import encode
 from mm7client.model import Part, Status, SubmitRequest, SubmitResponse
@@ -135,16 +136,6 @@ async def load(
     if failures:
         raise RuntimeError(f"{failures} of {done} requests failed")
     return done, elapsed
-
-
-def cpu_seconds(pid: int) -> float | None:
-    """CPU time (user + system) used so far by process ``pid``; None without /proc."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def start(target) -> tuple[multiprocessing.Process, int]:

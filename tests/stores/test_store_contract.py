@@ -13,7 +13,6 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,9 +21,10 @@ import aiohttp
 import psycopg
 import pytest
 import pytest_asyncio
+from store_samples import FakeSubmitResult, report
 
 from mm7client.codec import decode, encode
-from mm7client.codes import NormalizedResult, normalize_submit_status
+from mm7client.codes import normalize_submit_status
 from mm7client.model import (
     Address,
     DeliverRequest,
@@ -45,31 +45,6 @@ from mm7client.receiver import (
 from mm7client.receiver.stores.postgresql import PostgresStore, redacted_url
 
 Store = Any  # SqliteStore | PostgresStore: both have the same methods
-
-
-def report(
-    message_id: str = "MSG-1",
-    recipient: str = "01088880001",
-    mm_status: str = "Retrieved",
-    status_text: str | None = "OK",
-    transaction_id: str | None = "tid-1",
-) -> DeliveryReportRequest:
-    return DeliveryReportRequest(
-        transaction_id=transaction_id,
-        message_id=message_id,
-        recipient=Address(recipient),
-        sender=Address("15881234"),
-        mm_status=mm_status,
-        status_text=status_text,
-    )
-
-
-@dataclass(frozen=True)
-class FakeSubmitResult:
-    message_id: str | None
-    transaction_id: str | None
-    normalized: NormalizedResult | None
-    attempts: int = 1
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

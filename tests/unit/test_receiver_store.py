@@ -4,48 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from store_samples import FakeSubmitResult, report
 
-from mm7client.codes import Category, NormalizedResult, normalize_submit_status
+from mm7client.codes import Category, normalize_submit_status
 from mm7client.model import (
     Address,
     DeliverRequest,
-    DeliveryReportRequest,
     Part,
     ReadReplyRequest,
     SubmitRequest,
 )
 from mm7client.receiver import ReceiverStore, SqliteStore, dedup_key
-
-
-def report(
-    message_id: str = "MSG-1",
-    recipient: str = "01088880001",
-    mm_status: str = "Retrieved",
-    status_text: str | None = "OK",
-    transaction_id: str | None = "tid-1",
-) -> DeliveryReportRequest:
-    return DeliveryReportRequest(
-        transaction_id=transaction_id,
-        message_id=message_id,
-        recipient=Address(recipient),
-        sender=Address("15881234"),
-        mm_status=mm_status,
-        status_text=status_text,
-    )
-
-
-@dataclass(frozen=True)
-class FakeSubmitResult:
-    """Duck-typed like the client's SubmitResult (only what record_submit reads)."""
-
-    message_id: str | None
-    transaction_id: str | None
-    normalized: NormalizedResult | None
 
 
 def test_sqlite_store_satisfies_the_protocol() -> None:

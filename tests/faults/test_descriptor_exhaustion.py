@@ -13,9 +13,6 @@ import asyncio
 import os
 import re
 import resource
-import signal
-import socket
-import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -23,6 +20,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 import pytest_asyncio
+from receiver_process import ReceiverProcess
 
 from mm7client.codec import encode
 from mm7client.model import Address, DeliveryReportRequest
@@ -35,56 +33,19 @@ HOSTILE_CONNECTIONS = 300
 COUNT = re.compile(r"connections \((\d+) time\(s\) since the last report\)")
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def low_descriptor_limit() -> None:  # runs in the child, before exec
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (DESCRIPTOR_LIMIT, hard))
 
 
-class Receiver:
+def limited_receiver(tmp_path: Path, env: dict[str, str]) -> ReceiverProcess:
     """``mm7 receive`` in a child process under :data:`DESCRIPTOR_LIMIT` descriptors."""
-
-    def __init__(self, tmp_path: Path, env: dict[str, str]) -> None:
-        self.port = free_port()
-        self.store = tmp_path / "rx.sqlite"
-        self.log = tmp_path / "rx.log"
-        self.env = {**os.environ, **env}
-        self.process: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> str:
-        with self.log.open("ab") as log:
-            self.process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "mm7client.cli.receive",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--store",
-                str(self.store),
-                stdout=asyncio.subprocess.PIPE,
-                stderr=log,
-                env=self.env,
-                preexec_fn=low_descriptor_limit,
-            )
-        assert self.process.stdout is not None
-        line = await asyncio.wait_for(self.process.stdout.readline(), 15.0)
-        url = line.decode().strip()
-        assert url == f"http://127.0.0.1:{self.port}/", (url, self.log.read_text())
-        return url
-
-    async def stop(self) -> int:
-        assert self.process is not None
-        if self.process.returncode is None:
-            self.process.send_signal(signal.SIGTERM)
-        return await asyncio.wait_for(self.process.wait(), 10.0)
+    return ReceiverProcess(
+        tmp_path / "rx.sqlite",
+        tmp_path / "rx.log",
+        env={**os.environ, **env},
+        preexec_fn=low_descriptor_limit,
+    )
 
 
 @pytest_asyncio.fixture
@@ -143,7 +104,7 @@ async def post_report(url: str, message_id: str) -> tuple[int, float]:
 async def test_a_valid_report_is_answered_within_2_s_among_300_hostile_connections(
     tmp_path: Path, hostile_connections: list[asyncio.StreamWriter]
 ) -> None:
-    receiver = Receiver(
+    receiver = limited_receiver(
         tmp_path,
         {
             "MM7_RECEIVER_HEADER_TIMEOUT": "0.5",
@@ -172,7 +133,7 @@ async def test_a_valid_report_is_answered_within_2_s_among_300_hostile_connectio
 async def test_accept_errors_are_logged_once_per_interval(
     tmp_path: Path, hostile_connections: list[asyncio.StreamWriter]
 ) -> None:
-    receiver = Receiver(
+    receiver = limited_receiver(
         tmp_path,
         {
             # a cap above the descriptor limit: the receiver does run out of descriptors

@@ -22,7 +22,8 @@ import psycopg
 import pytest
 import pytest_asyncio
 from carrier import Carrier, delivery_report
-from services import PostgresServer, free_port, with_search_path
+from receiver_process import ReceiverProcess
+from services import PostgresServer, with_search_path
 
 from mm7client.receiver import ReceiverServer, upgrade_store
 from mm7client.receiver.stores.postgresql import PostgresStore
@@ -38,48 +39,6 @@ def stored(url: str) -> dict[str, int]:
     return {message_id: count for message_id, count in rows}
 
 
-class ReceiverProcess:
-    """``mm7 receive --store URL`` in a child process on a fixed port."""
-
-    def __init__(self, store: str, log: Path) -> None:
-        self.port = free_port()
-        self.store = store
-        self.log = log
-        self.process: asyncio.subprocess.Process | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/"
-
-    async def start(self) -> None:
-        with self.log.open("ab") as log:
-            self.process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "mm7client.cli.receive",
-                "--port",
-                str(self.port),
-                "--store",
-                self.store,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=log,
-            )
-        assert self.process.stdout is not None
-        line = await asyncio.wait_for(self.process.stdout.readline(), 20.0)
-        assert line.decode().strip() == self.url, self.log.read_text()
-
-    async def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        await asyncio.wait_for(self.process.wait(), 10.0)
-
-    async def stop(self) -> int | None:
-        if self.process is None or self.process.returncode is not None:
-            return None
-        self.process.send_signal(signal.SIGTERM)
-        return await asyncio.wait_for(self.process.wait(), 15.0)
-
-
 @pytest_asyncio.fixture
 async def store_url(postgres_schema_url: str) -> str:
     await upgrade_store(postgres_schema_url)
@@ -90,8 +49,12 @@ async def store_url(postgres_schema_url: str) -> str:
 async def test_two_receivers_one_killed_every_report_stored_exactly_once(
     store_url: str, tmp_path: Path
 ) -> None:
-    first = ReceiverProcess(store_url, tmp_path / "first.log")
-    second = ReceiverProcess(store_url, tmp_path / "second.log")
+    first = ReceiverProcess(
+        store_url, tmp_path / "first.log", start_timeout=20.0, stop_timeout=15.0
+    )
+    second = ReceiverProcess(
+        store_url, tmp_path / "second.log", start_timeout=20.0, stop_timeout=15.0
+    )
     await asyncio.gather(first.start(), second.start())
     carrier = Carrier([first.url, second.url])
     sending = asyncio.create_task(carrier.run(range(REPORTS)))

@@ -8,13 +8,11 @@ is acknowledged. Bounded: 200 reports, at most 20 s of waiting for the re-delive
 from __future__ import annotations
 
 import asyncio
-import signal
-import socket
-import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from receiver_process import ReceiverProcess
 from test_receiver_reports import lgt_client, submit_request
 
 from mm7client.receiver import SqliteStore
@@ -31,55 +29,6 @@ def mmsc_settings() -> MockSettings:
     return MockSettings(host="127.0.0.1", port=0, time_scale=0.01, report_retry_max=50.0)
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-class ReceiverProcess:
-    """``mm7 receive`` in a child process."""
-
-    def __init__(self, port: int, store: Path, log: Path) -> None:
-        self.port = port
-        self.store = store
-        self.log = log
-        self.process: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> str:
-        with self.log.open("ab") as log:
-            self.process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "mm7client.cli.receive",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--store",
-                str(self.store),
-                stdout=asyncio.subprocess.PIPE,
-                stderr=log,
-            )
-        assert self.process.stdout is not None
-        line = await asyncio.wait_for(self.process.stdout.readline(), 15.0)
-        url = line.decode().strip()
-        assert url == f"http://127.0.0.1:{self.port}/", (url, self.log.read_text())
-        return url
-
-    async def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        await asyncio.wait_for(self.process.wait(), 10.0)
-
-    async def terminate(self) -> int:
-        assert self.process is not None
-        if self.process.returncode is None:
-            self.process.send_signal(signal.SIGTERM)
-        return await asyncio.wait_for(self.process.wait(), 10.0)
-
-
 async def stored_keys(path: Path) -> list[tuple[str | None, str | None, str | None]]:
     async with SqliteStore(path) as store:
         return [(i.message_id, i.recipient, i.mm_status) for i in await store.items()]
@@ -90,7 +39,7 @@ async def test_sigkill_while_reports_arrive_loses_nothing_and_stores_no_duplicat
     mmsc: MockMMSC, tmp_path: Path
 ) -> None:
     db = tmp_path / "receiver.sqlite"
-    receiver = ReceiverProcess(free_port(), db, tmp_path / "receiver.log")
+    receiver = ReceiverProcess(db, tmp_path / "receiver.log")
     url = await receiver.start()
     mmsc.set_report_url("VAS", url)
 
@@ -126,7 +75,7 @@ async def test_sigkill_while_reports_arrive_loses_nothing_and_stores_no_duplicat
         await mmsc.wait_for_reports(REPORTS, timeout=REDELIVERY_TIMEOUT)
     finally:
         submitter.cancel()
-        exit_code = await receiver.terminate()
+        exit_code = await receiver.stop()
     assert exit_code == 0  # SIGTERM stops `mm7 receive` cleanly
 
     final = reports()

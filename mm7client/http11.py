@@ -20,7 +20,6 @@ transport="http11")`` selects it. It follows the same contract as the aiohttp tr
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
 import ssl
 import time
@@ -28,7 +27,7 @@ from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from mm7client.codes import TransportFailure
-from mm7client.transport import HttpReply, TransportError
+from mm7client.transport import HttpReply, TransportError, basic_authorization
 
 __all__ = ["Http11Transport"]
 
@@ -282,12 +281,7 @@ class Http11Transport:
         authority = host if self.port == default_port else f"{host}:{self.port}"
         prefix = f'POST {target} HTTP/1.1\r\nHost: {authority}\r\nSOAPAction: ""\r\n'
         if username is not None:
-            pair = f"{username}:{password}"
-            try:
-                raw = pair.encode("latin-1")
-            except UnicodeEncodeError:
-                raw = pair.encode("utf-8")
-            prefix += f"Authorization: Basic {base64.b64encode(raw).decode('ascii')}\r\n"
+            prefix += f"Authorization: {basic_authorization(username, password or '')}\r\n"
         self._prefix = prefix.encode("latin-1")
         self._idle: list[_Connection] = []
         self._slots: asyncio.Semaphore | None = None

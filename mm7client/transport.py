@@ -130,7 +130,7 @@ class AiohttpTransport:
         self.url = url
         self.username = username
         self._authorization = (
-            _basic_authorization(username, password or "") if username is not None else None
+            basic_authorization(username, password or "") if username is not None else None
         )
         # the headers every request carries, built once
         self._headers = {"SOAPAction": '""'}
@@ -248,7 +248,7 @@ class AiohttpTransport:
 HttpTransport = AiohttpTransport
 
 
-def _basic_authorization(username: str, password: str) -> str:
+def basic_authorization(username: str, password: str) -> str:
     """The ``Authorization`` header value of HTTP Basic auth (Latin-1 when possible, else UTF-8)."""
     pair = f"{username}:{password}"
     try:

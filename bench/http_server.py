@@ -21,8 +21,7 @@ import os
 import statistics
 import time
 
-from _common import cpu_seconds
-from mock_server import build_bodies, load, start
+from mock_server import build_bodies, measure_alternately, start
 
 from mm7client.codec import encode
 from mm7client.model import Status, SubmitResponse
@@ -95,30 +94,18 @@ def main() -> None:
         f"seconds<={args.seconds} concurrency={args.concurrency} body={len(body)} bytes"
     )
     try:
-        rates: dict[str, list[float]] = {name: [] for name in servers}
-        cpu: dict[str, list[float]] = {name: [] for name in servers}
-        for url in servers.values():  # warm-up
-            asyncio.run(load(url, body, content_type, 300, 2.0, args.concurrency))
-        names = list(servers)
-        for round_number in range(args.rounds):
-            for name in names if round_number % 2 == 0 else names[::-1]:
-                pid = processes[name].pid
-                assert pid is not None
-                before = cpu_seconds(pid)
-                done, elapsed = asyncio.run(
-                    load(
-                        servers[name],
-                        body,
-                        content_type,
-                        args.requests,
-                        args.seconds,
-                        args.concurrency,
-                    )
-                )
-                after = cpu_seconds(pid)
-                rates[name].append(done / elapsed)
-                if before is not None and after is not None:
-                    cpu[name].append((after - before) / done)
+        measured = measure_alternately(
+            servers,
+            processes,
+            body,
+            content_type,
+            rounds=args.rounds,
+            requests=args.requests,
+            seconds=args.seconds,
+            concurrency=args.concurrency,
+        )
+        rates = {name: m.rates for name, m in measured.items()}
+        cpu = {name: m.server_cpu for name, m in measured.items()}
         for name, values in rates.items():
             shown = ", ".join(f"{v:.0f}" for v in values)
             line = f"  {name:10s} median {statistics.median(values):7.0f} req/s   rounds: {shown}"

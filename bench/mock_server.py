@@ -38,6 +38,7 @@ import multiprocessing
 import os
 import statistics
 import time
+from dataclasses import dataclass, field
 
 import aiohttp
 from _common import cpu_seconds
@@ -138,6 +139,52 @@ async def load(
     return done, elapsed
 
 
+@dataclass
+class Measured:
+    """One server's rounds: rates (req/s) and CPU seconds per request of the server (where
+    /proc is readable) and of the load generator."""
+
+    rates: list[float] = field(default_factory=list)
+    server_cpu: list[float] = field(default_factory=list)
+    generator_cpu: list[float] = field(default_factory=list)
+
+
+def measure_alternately(
+    servers: dict[str, str],
+    processes: dict[str, multiprocessing.Process],
+    body: bytes,
+    content_type: str,
+    *,
+    rounds: int,
+    requests: int,
+    seconds: float,
+    concurrency: int,
+) -> dict[str, Measured]:
+    """Warm every server up, then ``rounds`` bounded loads of each: each round measures them
+    back to back (in alternating order), so a round's ratio compares them under the same
+    machine conditions."""
+    measured = {name: Measured() for name in servers}
+    for url in servers.values():  # warm-up
+        asyncio.run(load(url, body, content_type, 300, 2.0, concurrency))
+    names = list(servers)
+    for round_number in range(rounds):
+        for name in names if round_number % 2 == 0 else names[::-1]:
+            pid = processes[name].pid
+            assert pid is not None
+            cpu_before = cpu_seconds(pid)
+            own_before = time.process_time()
+            done, elapsed = asyncio.run(
+                load(servers[name], body, content_type, requests, seconds, concurrency)
+            )
+            cpu_after = cpu_seconds(pid)
+            figures = measured[name]
+            figures.generator_cpu.append((time.process_time() - own_before) / done)
+            figures.rates.append(done / elapsed)
+            if cpu_before is not None and cpu_after is not None:
+                figures.server_cpu.append((cpu_after - cpu_before) / done)
+    return measured
+
+
 def start(target) -> tuple[multiprocessing.Process, int]:
     parent, child = multiprocessing.Pipe()
     process = multiprocessing.Process(target=target, args=(child,), daemon=True)
@@ -229,35 +276,19 @@ def main() -> None:
     )
     try:
         for body_name, (body, content_type) in bodies.items():
-            results: dict[str, list[float]] = {name: [] for name in servers}
-            cpu_per_request: dict[str, list[float]] = {name: [] for name in servers}
-            generator_cpu: dict[str, list[float]] = {name: [] for name in servers}
-            for url in servers.values():  # warm-up
-                asyncio.run(load(url, body, content_type, 300, 2.0, args.concurrency))
-            names = list(servers)
-            for round_number in range(args.rounds):
-                # each round measures both servers back to back (in alternating order), so a
-                # round's ratio compares them under the same machine conditions
-                order = names if round_number % 2 == 0 else names[::-1]
-                for name in order:
-                    pid = processes[name].pid
-                    cpu_before = cpu_seconds(pid)
-                    own_before = time.process_time()
-                    done, elapsed = asyncio.run(
-                        load(
-                            servers[name],
-                            body,
-                            content_type,
-                            args.requests,
-                            args.seconds,
-                            args.concurrency,
-                        )
-                    )
-                    cpu_after = cpu_seconds(pid)
-                    generator_cpu[name].append((time.process_time() - own_before) / done)
-                    results[name].append(done / elapsed)
-                    if cpu_before is not None and cpu_after is not None:
-                        cpu_per_request[name].append((cpu_after - cpu_before) / done)
+            measured = measure_alternately(
+                servers,
+                processes,
+                body,
+                content_type,
+                rounds=args.rounds,
+                requests=args.requests,
+                seconds=args.seconds,
+                concurrency=args.concurrency,
+            )
+            results = {name: m.rates for name, m in measured.items()}
+            cpu_per_request = {name: m.server_cpu for name, m in measured.items()}
+            generator_cpu = {name: m.generator_cpu for name, m in measured.items()}
             medians = {name: statistics.median(values) for name, values in results.items()}
             paired = zip(results["mock MMSC"], results["bare aiohttp"], strict=True)
             ratios = [mock / bare for mock, bare in paired]

@@ -37,6 +37,8 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
+from _common import proc_cpu_seconds as cpu_seconds
+
 from mm7client import MM7Client, Part, SubmitRequest
 from mm7client.throttle import RetryPolicy
 
@@ -49,13 +51,6 @@ IDENTITY = {
     "callback": "15881234",
 }
 CONCURRENCY = 16
-
-
-def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) used so far by process ``pid`` (from /proc)."""
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:

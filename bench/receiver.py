@@ -35,6 +35,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from _common import proc_cpu_seconds as cpu_seconds
+
 from mm7client import encode
 from mm7client.model import Address, DeliveryReportRequest
 from mm7client.profiles import LGT
@@ -42,14 +44,6 @@ from mm7client.receiver import upgrade_store
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from services import PostgresServer, free_port, with_search_path
-
-_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of process ``pid`` so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / _TICKS
 
 
 def bodies(count: int, tag: str) -> list[tuple[bytes, str]]:

@@ -159,8 +159,10 @@ def test_without_pytest_asyncio_the_fixtures_say_what_to_install(
     (tmp_path / "pytest.ini").write_text("[pytest]\naddopts = --strict-markers\n")
     (tmp_path / "test_user.py").write_text(USER_TESTS)
     launcher = ["-m", "pytest"] if missing == "disabled" else ["-c", WITHOUT_PYTEST_ASYNCIO]
+    # -rN: no short summary, so each message is counted once in its error section (under CI
+    # pytest writes the summary lines whole, which would repeat every message)
     done = subprocess.run(
-        [sys.executable, *launcher, "-p", "no:asyncio", "-p", "no:cacheprovider", "-q"],
+        [sys.executable, *launcher, "-p", "no:asyncio", "-p", "no:cacheprovider", "-q", "-rN"],
         cwd=tmp_path,
         capture_output=True,
         text=True,

@@ -20,6 +20,11 @@ The receiver and the mock MMSC both run through :class:`AppServer`; it applies
   :meth:`ServerLimits.body_policy` (a total bound and a minimum rate, HTTP 408 beyond them). A
   body nobody reads is drained for aiohttp's lingering time (10 s) at most, then the
   connection closes.
+
+No timer per request: each connection keeps its deadline (and its body read's
+:class:`BodyClock`) as plain numbers, and one sweep per server, every quarter of the shortest
+of ``header_timeout``, ``idle_timeout`` and ``body_grace`` (at most :data:`SWEEP_MAX_PERIOD`),
+closes or refuses what is past its time. A deadline is thus kept at most one sweep period late.
 """
 
 from __future__ import annotations
@@ -27,15 +32,16 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
+import math
 import socket
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
-from mm7client.server import OncePerInterval, ServerLimits
+from mm7client.server import BodyPolicy, OncePerInterval, ServerLimits
 
-__all__ = ["AppServer", "descriptor_limit"]
+__all__ = ["SWEEP_MAX_PERIOD", "AppServer", "BodyClock", "connection_guard", "descriptor_limit"]
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +52,8 @@ _CONNECTION_ERRNOS = frozenset({errno.ECONNABORTED, errno.EPROTO, errno.EPERM})
 ACCEPT_RETRY_DELAY = 0.1
 #: Seconds a timed-out connection gets to take its 408 before it is aborted.
 _CLOSE_GRACE = 1.0
+#: The longest period of a server's sweep over its connections' deadlines (seconds).
+SWEEP_MAX_PERIOD = 0.5
 _REQUEST_TIMEOUT = b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
 
 _Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -93,14 +101,36 @@ class _LogOncePerInterval:
             self._flush = None
 
 
+class BodyClock:
+    """The time bound of one body read (:meth:`BodyPolicy.time_left`), kept as plain numbers:
+    the reader adds what it received; whoever watches the read (the server's sweep, or a
+    watchdog timer) calls :attr:`expire` once no time is left."""
+
+    __slots__ = ("expire", "policy", "received", "started")
+
+    def __init__(self, policy: BodyPolicy, started: float, expire: Callable[[], None]) -> None:
+        self.policy = policy
+        self.started = started
+        self.received = 0
+        self.expire = expire
+
+    def time_left(self, now: float) -> float:
+        """Seconds the read may still wait for more (``<= 0``: the time is up)."""
+        return self.policy.time_left(self.received, now - self.started)
+
+
 class _Connection(asyncio.Protocol):
-    """One accepted connection: aiohttp's protocol, wrapped with the header and idle timers."""
+    """One accepted connection: aiohttp's protocol, wrapped with the header and idle deadlines
+    (plain numbers that the server's sweep checks: no timer per request)."""
 
     def __init__(self, server: AppServer, inner: asyncio.Protocol) -> None:
         self._server = server
         self._inner = inner
         self._transport: asyncio.Transport | None = None
-        self._timer: asyncio.TimerHandle | None = None
+        #: loop time past which the sweep closes the connection (``inf``: a handler runs)
+        self.deadline = math.inf
+        #: the body being read by :func:`mm7client.server_aiohttp.read_body`, if any
+        self.body: BodyClock | None = None
         # "header": waiting for a request header (bytes of it may have come: _partial);
         # "active": a handler runs; "idle": answered, waiting for the next request
         self._state = "header"
@@ -111,14 +141,14 @@ class _Connection(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self._transport = transport
+        self.deadline = self._server._now() + self._server.limits.header_timeout
         self._server._opened(self)
         self._inner.connection_made(transport)
-        self._arm(self._server.limits.header_timeout)
 
     def data_received(self, data: bytes) -> None:
         if self._state == "idle":
             self._state = "header"
-            self._arm(self._server.limits.header_timeout)
+            self.deadline = self._server._now() + self._server.limits.header_timeout
         if self._state == "header":
             self._partial = True
         self._inner.data_received(data)
@@ -127,7 +157,7 @@ class _Connection(asyncio.Protocol):
         return self._inner.eof_received()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
+        self.deadline = math.inf
         self._transport = None
         self._server._closed(self)
         self._inner.connection_lost(exc)
@@ -141,31 +171,23 @@ class _Connection(asyncio.Protocol):
     # -- what the middleware says ----------------------------------------------------------
 
     def request_started(self) -> None:
-        """A request's handler runs: no connection timer until it answered."""
+        """A request's handler runs: no connection deadline until it answered."""
         self._state = "active"
         self._partial = False
-        self._disarm()
+        self.deadline = math.inf
 
     def request_finished(self) -> None:
         """The handler answered: the connection may idle for ``idle_timeout``."""
         self._state = "idle"
-        self._arm(self._server.limits.idle_timeout)
-
-    # -- timers ----------------------------------------------------------------------------
-
-    def _arm(self, seconds: float) -> None:
-        self._disarm()
+        self.body = None
         if self._transport is not None:
-            loop = asyncio.get_running_loop()
-            self._timer = loop.call_later(seconds, self._expired)
+            self.deadline = self._server._now() + self._server.limits.idle_timeout
 
-    def _disarm(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+    # -- what the sweep does ---------------------------------------------------------------
 
-    def _expired(self) -> None:
-        self._timer = None
+    def expired(self) -> None:
+        """The deadline passed: answer 408 to a partial header, close the connection."""
+        self.deadline = math.inf
         transport = self._transport
         if transport is None or transport.is_closing():
             return
@@ -184,12 +206,19 @@ class _Connection(asyncio.Protocol):
         asyncio.get_running_loop().call_later(_CLOSE_GRACE, transport.abort)
 
 
+def connection_guard(request: web.Request) -> _Connection | None:
+    """The guard of ``request``'s connection when an :class:`AppServer` serves it (its sweep
+    then watches a body read set as the guard's ``body``), else ``None``."""
+    transport = request.transport
+    guard = transport.get_protocol() if transport is not None else None
+    return guard if isinstance(guard, _Connection) else None
+
+
 @web.middleware
 async def _track_requests(request: web.Request, handler: _Handler) -> web.StreamResponse:
     """Tell the connection's guard that a handler runs (no header/idle timer meanwhile)."""
-    transport = request.transport
-    guard = transport.get_protocol() if transport is not None else None
-    if not isinstance(guard, _Connection):
+    guard = connection_guard(request)
+    if guard is None:
         return await handler(request)
     guard.request_started()
     try:
@@ -301,6 +330,12 @@ class AppServer:
         self._site: _Site | None = None
         self._connections: set[_Connection] = set()
         self._room = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        # one timer for every deadline: a deadline is kept up to this much late
+        limits = self.limits
+        shortest = min(limits.header_timeout, limits.idle_timeout, limits.body_grace)
+        self._sweep_period = min(SWEEP_MAX_PERIOD, shortest / 4)
+        self._sweeper: asyncio.TimerHandle | None = None
         every = self.limits.accept_error_interval
         self._log_accept_error = _LogOncePerInterval(
             every,
@@ -334,6 +369,7 @@ class AppServer:
         """Bind and start accepting (``OSError`` when the address is taken)."""
         if self._runner is not None:
             raise RuntimeError(f"{self.name} is already started")
+        self._loop = asyncio.get_running_loop()
         if _track_requests not in self.app.middlewares:
             self.app.middlewares.append(_track_requests)
         runner = web.AppRunner(
@@ -365,6 +401,9 @@ class AppServer:
         self._site = None
         if runner is not None:
             await runner.cleanup()
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            self._sweeper = None
         for line in (
             self._log_accept_error,
             self._log_at_cap,
@@ -399,8 +438,30 @@ class AppServer:
 
     # -- connections -----------------------------------------------------------------------
 
+    def _now(self) -> float:
+        assert self._loop is not None
+        return self._loop.time()
+
     def _opened(self, connection: _Connection) -> None:
         self._connections.add(connection)
+        if self._sweeper is None and self._loop is not None and self._runner is not None:
+            self._sweeper = self._loop.call_later(self._sweep_period, self._sweep)
+
+    def _sweep(self) -> None:
+        """Close the connections past their deadline, end the body reads past theirs; runs
+        every ``_sweep_period`` while connections are open."""
+        self._sweeper = None
+        if not self._connections or self._loop is None:
+            return  # the next connection starts the sweep again
+        now = self._loop.time()
+        for connection in [c for c in self._connections if c.deadline <= now or c.body is not None]:
+            body = connection.body
+            if body is not None and body.time_left(now) <= 0:
+                connection.body = None
+                body.expire()
+            if connection.deadline <= now:
+                connection.expired()
+        self._sweeper = self._loop.call_later(self._sweep_period, self._sweep)
 
     def _closed(self, connection: _Connection) -> None:
         self._connections.discard(connection)

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from mm7client.http_server import BodyClock, connection_guard
 from mm7client.observability import (
     METRICS_HINT,
     RequestRecord,
@@ -72,45 +73,63 @@ async def read_body(request: web.Request, policy: BodyPolicy) -> bytes:
         raise RequestRefused(refusal)
     stream = request.content
     loop = asyncio.get_running_loop()
-    started = loop.time()
     chunks: list[bytes] = []
-    size = 0
+    guard = connection_guard(request)
     try:
         async with asyncio.timeout(None) as deadline:
-            # one watchdog, not a timer per chunk: it wakes when the allowance earned so far
-            # would run out, and either waits for what was earned since or ends the read
-            watchdog: asyncio.TimerHandle
-
-            def watch() -> None:
-                nonlocal watchdog
-                left = policy.time_left(size, loop.time() - started)
-                if left > 0:
-                    watchdog = loop.call_later(left, watch)
-                else:
-                    deadline.reschedule(loop.time())  # the read ends with TimeoutError
-
-            watchdog = loop.call_later(policy.time_left(0, 0.0), watch)
+            # the read ends with TimeoutError once the clock's allowance ran out
+            clock = BodyClock(policy, loop.time(), lambda: deadline.reschedule(loop.time()))
+            watchdog: _Watchdog | None = None
+            if guard is not None:
+                guard.body = clock  # the server's sweep watches it: no timer per request
+            else:
+                watchdog = _Watchdog(loop, clock)
             try:
                 while chunk := await stream.readany():
-                    size += len(chunk)
-                    refusal = policy.check_read(size)
+                    clock.received += len(chunk)
+                    refusal = policy.check_read(clock.received)
                     if refusal is not None:
                         raise RequestRefused(refusal)
                     chunks.append(chunk)
             finally:
-                watchdog.cancel()
+                if guard is not None:
+                    guard.body = None
+                if watchdog is not None:
+                    watchdog.cancel()
     except TimeoutError:
-        refusal = policy.too_slow(size, loop.time() - started)
+        refusal = policy.too_slow(clock.received, loop.time() - clock.started)
         raise RequestRefused(refusal, b"".join(chunks)) from None
     except ConnectionError as exc:  # the sender left (or the server is stopping)
-        reason = f"connection lost after {size} bytes: {exc}"
+        reason = f"connection lost after {clock.received} bytes: {exc}"
         refusal = Refusal(400, STATUS_MESSAGE_FORMAT_CORRUPT, reason)
         raise RequestRefused(refusal, b"".join(chunks)) from None
     body = b"".join(chunks)
-    refusal = policy.check_complete(declared, size)
+    refusal = policy.check_complete(declared, clock.received)
     if refusal is not None:
         raise RequestRefused(refusal, body)
     return body
+
+
+class _Watchdog:
+    """A body read's clock watched by a timer, where no server sweep watches it (an
+    application served otherwise than by :class:`~mm7client.http_server.AppServer`): it wakes
+    when the allowance earned so far would run out, and either waits for what was earned
+    since or expires the clock."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, clock: BodyClock) -> None:
+        self._loop = loop
+        self._clock = clock
+        self._timer = loop.call_later(clock.time_left(clock.started), self._watch)
+
+    def _watch(self) -> None:
+        left = self._clock.time_left(self._loop.time())
+        if left > 0:
+            self._timer = self._loop.call_later(left, self._watch)
+        else:
+            self._clock.expire()
+
+    def cancel(self) -> None:
+        self._timer.cancel()
 
 
 # -- observation -----------------------------------------------------------------------------

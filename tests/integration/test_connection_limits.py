@@ -21,7 +21,8 @@ from mm7client.http_server import AppServer
 from mm7client.model import Address, DeliveryReportRequest, DeliveryReportResponse, SoapFault
 from mm7client.profiles import LGT
 from mm7client.receiver import ReceiverServer, SqliteStore
-from mm7client.server import ServerLimits
+from mm7client.server import BodyPolicy, ServerLimits
+from mm7client.server_aiohttp import RequestRefused, read_body
 
 pytestmark = pytest.mark.asyncio
 
@@ -237,6 +238,38 @@ async def test_a_long_running_handler_is_never_cut_by_the_connection_timers() ->
         ) as response,
     ):
         assert (response.status, await response.text()) == (200, "done")
+
+
+async def test_a_stalled_body_is_refused_without_an_app_server_too() -> None:
+    # read_body outside AppServer (no sweep watches the read): its own watchdog timer ends it
+    policy = BodyPolicy(100_000, timeout=10.0, min_rate=500.0, grace=0.5)
+
+    async def handler(request: web.Request) -> web.Response:
+        try:
+            await read_body(request, policy)
+        except RequestRefused as refused:
+            return web.Response(status=refused.refusal.http_status, text=refused.refusal.reason)
+        return web.Response(text="read")
+
+    app = web.Application()
+    app.router.add_post("/", handler)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = runner.addresses[0][1]
+        body, content_type = report()
+        reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), BOUND)
+        writer.write(post_head(body, content_type) + body[:100])  # then nothing more
+        started = time.monotonic()
+        status, answer = await read_response(reader)
+        waited = time.monotonic() - started
+        writer.close()
+    finally:
+        await runner.cleanup()
+    assert status == 408 and b"body too slow: 100 bytes" in answer
+    assert 0.5 <= waited < 2.0  # grace 0.5 s + 100 bytes at 500 B/s = 0.7 s
 
 
 async def test_a_sender_leaving_mid_body_is_a_refusal_not_an_error(

@@ -59,6 +59,7 @@ bench: $(BIN)/.installed service-deps
 	$(BIN)/python bench/mock_server.py
 	$(BIN)/python bench/client_e2e.py
 	$(BIN)/python bench/receiver.py
+	$(BIN)/python bench/fleet.py
 	$(BIN)/python bench/observability.py
 
 clean:

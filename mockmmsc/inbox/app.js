@@ -1232,8 +1232,8 @@
     for (const w of data.windows) {
       if (w.vas_id !== null && w.vas_id !== entry.vas_id) continue;
       const x0 = x(number(w.from));
-      const x1 = x(number(w.to));
-      if (x1 - x0 < 0.5) continue;
+      // however short, a window stays visible: at least one unit wide
+      const x1 = Math.max(x(number(w.to)), x0 + 1);
       const open = number(w.to) > elapsed;
       chart.append(
         svg(

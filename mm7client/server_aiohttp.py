@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable
+from time import perf_counter
 
 from aiohttp import web
 
@@ -72,6 +72,14 @@ async def read_body(request: web.Request, policy: BodyPolicy) -> bytes:
     if refusal is not None:
         raise RequestRefused(refusal)
     stream = request.content
+    if stream.is_eof() and stream.exception() is None:
+        # the whole body came with its header (the common case of a small request): nothing
+        # to wait for, so nothing to time
+        body = stream.read_nowait()
+        refusal = policy.check_read(len(body)) or policy.check_complete(declared, len(body))
+        if refusal is not None:
+            raise RequestRefused(refusal, body)
+        return body
     loop = asyncio.get_running_loop()
     chunks: list[bytes] = []
     guard = connection_guard(request)
@@ -138,21 +146,21 @@ class _Watchdog:
 def request_record(request: web.Request) -> RequestRecord:
     """The :class:`RequestRecord` of ``request``, for its handler to fill in (a record nobody
     reads when the handler is not wrapped by :func:`observed`)."""
-    record = request.get(_RECORD_KEY)
-    if record is None:
-        record = RequestRecord(peer=request.remote)
-        request[_RECORD_KEY] = record
-    return record
+    try:
+        return request[_RECORD_KEY]
+    except KeyError:
+        record = request[_RECORD_KEY] = RequestRecord()
+        return record
 
 
 def observed(handler: Handler, observer: ServerObserver) -> Handler:
     """``handler`` timed and observed: once it answers, its :func:`request_record` (the HTTP
-    status taken from the response when the handler left it unset) goes to
-    ``observer.observe``."""
+    status taken from the response when the handler left it unset; the peer's address when
+    the line is logged) goes to ``observer.observe``."""
 
     async def observe(request: web.Request) -> web.StreamResponse:
-        record = request_record(request)
-        started = time.perf_counter()
+        record = request[_RECORD_KEY] = RequestRecord()
+        started = perf_counter()
         http_status = 500  # a handler that raises answers 500 (or its HTTPException's status)
         try:
             response = await handler(request)
@@ -162,9 +170,11 @@ def observed(handler: Handler, observer: ServerObserver) -> Handler:
             http_status = exc.status
             raise
         finally:
-            record.duration = time.perf_counter() - started
+            record.duration = perf_counter() - started
             if record.http_status is None:
                 record.http_status = http_status
+            if observer.logs_requests():
+                record.peer = request.remote
             observer.observe(record)
 
     return observe

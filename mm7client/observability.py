@@ -45,9 +45,11 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from bisect import bisect_left
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import accumulate
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
 try:
@@ -201,6 +203,130 @@ class _BoundedLabel:
         return text
 
 
+class _Count:
+    """One labelled counter's value, counted in place."""
+
+    __slots__ = ("value",)
+
+    def __init__(self) -> None:
+        self.value = 0
+
+
+class _Spread:
+    """One labelled histogram's observations: a count per bucket (not cumulative: the last is
+    ``+Inf``) and their sum."""
+
+    __slots__ = ("buckets", "sum")
+
+    def __init__(self) -> None:
+        self.buckets = [0] * (len(DURATION_BUCKETS) + 1)
+        self.sum = 0.0
+
+
+class _RequestMetrics(Collector):
+    """``mm7_requests_total``, ``mm7_vasid_requests_total`` and
+    ``mm7_request_duration_seconds``, counted per request in plain objects and turned into
+    metric families at each scrape.
+
+    A request is counted with two dictionary lookups and a few additions (about 1 µs), where
+    prometheus-client's own ``Counter`` and ``Histogram`` take a lock per value (about
+    10 µs for the four values a request moves): the servers count on their event loop's
+    thread, and a scrape reads the counts on that thread too (``/metrics``) or copies them
+    first. Each raw label set (operation, status, HTTP status; VASID, outcome) is turned into
+    its bounded label values once and cached (at most ``_MAX_CACHED_CHILDREN`` of them).
+    """
+
+    def __init__(self, server: str) -> None:
+        self._server = server
+        self._operations = _BoundedLabel(100)
+        self._statuses = _BoundedLabel()
+        self._vas_ids = _BoundedLabel()
+        self._counts: dict[tuple[str, str, str], _Count] = {}
+        self._spreads: dict[str, _Spread] = {}
+        self._vasid_counts: dict[tuple[str, str], _Count] = {}
+        self._cells: dict[tuple[str, int | None, int | None], tuple[_Count, _Spread]] = {}
+        self._vasid_cells: dict[tuple[str, bool], _Count] = {}
+
+    def count(self, record: RequestRecord) -> None:
+        """Count one answered request."""
+        cells = self._cells.get((record.operation, record.status_code, record.http_status))
+        if cells is None:
+            cells = self._cells_of(record)
+        counter, spread = cells
+        counter.value += 1
+        duration = record.duration
+        spread.buckets[bisect_left(DURATION_BUCKETS, duration)] += 1
+        spread.sum += duration
+        vas_id = record.vas_id
+        if vas_id is not None:
+            accepted = record.accepted
+            vasid_counter = self._vasid_cells.get((vas_id, accepted))
+            if vasid_counter is None:
+                vasid_counter = self._vasid_cell(vas_id, accepted)
+            vasid_counter.value += 1
+
+    def _cells_of(self, record: RequestRecord) -> tuple[_Count, _Spread]:
+        operation = self._operations(record.operation)
+        status = self._statuses("" if record.status_code is None else str(record.status_code))
+        http = "" if record.http_status is None else str(record.http_status)
+        counter = self._counts.setdefault((operation, status, http), _Count())
+        spread = self._spreads.setdefault(operation, _Spread())
+        if len(self._cells) < _MAX_CACHED_CHILDREN:
+            self._cells[(record.operation, record.status_code, record.http_status)] = (
+                counter,
+                spread,
+            )
+        return counter, spread
+
+    def _vasid_cell(self, vas_id: str, accepted: bool) -> _Count:
+        outcome = "accepted" if accepted else "refused"
+        counter = self._vasid_counts.setdefault((self._vas_ids(vas_id), outcome), _Count())
+        if len(self._vasid_cells) < _MAX_CACHED_CHILDREN:
+            self._vasid_cells[(vas_id, accepted)] = counter
+        return counter
+
+    def collect(self) -> Iterator[Metric]:
+        """The three families, read from the counts now."""
+        from prometheus_client.core import HistogramMetricFamily
+
+        server = self._server
+        requests = CounterMetricFamily(
+            "mm7_requests",
+            "MM7 requests answered, by operation, MM7 status code and HTTP status",
+            labels=["server", "operation", "status_code", "http_status"],
+        )
+        for (operation, status, http), counter in list(self._counts.items()):
+            requests.add_metric([server, operation, status, http], float(counter.value))
+        per_vasid = CounterMetricFamily(
+            "mm7_vasid_requests",
+            "MM7 requests of each VASID, accepted (status 1xxx) or refused",
+            labels=["server", "vas_id", "outcome"],
+        )
+        for (vas_id, outcome), counter in list(self._vasid_counts.items()):
+            per_vasid.add_metric([server, vas_id, outcome], float(counter.value))
+        durations = HistogramMetricFamily(
+            "mm7_request_duration_seconds",
+            "Seconds from a request's arrival to its answer",
+            labels=["server", "operation"],
+        )
+        # the ``le`` labels as prometheus-client writes them (repr() of these bounds)
+        bounds = [repr(bound) for bound in DURATION_BUCKETS] + ["+Inf"]
+        for operation, spread in list(self._spreads.items()):
+            cumulative = list(accumulate(spread.buckets))
+            durations.add_metric(
+                [server, operation],
+                [(bound, float(total)) for bound, total in zip(bounds, cumulative, strict=True)],
+                spread.sum,
+            )
+        yield requests
+        yield per_vasid
+        yield durations
+
+    def describe(self) -> Iterator[Metric]:
+        """The families this collector yields (checked for clashes when registered)."""
+        return self.collect()
+
+
 #: Called before each ``/metrics`` answer to bring gauges up to date (may be async).
 Refresher = Callable[[], Awaitable[None] | None]
 
@@ -223,37 +349,16 @@ class ServerObserver:
         self.server = server
         self.log = logging.getLogger(logger) if isinstance(logger, str) else logger
         self._refreshers: list[Refresher] = []
-        self._operations = _BoundedLabel(100)
-        self._statuses = _BoundedLabel()
-        self._vas_ids = _BoundedLabel()
-        self._children: dict[tuple[str, int | None, int | None], tuple[Any, Any]] = {}
-        self._vasid_children: dict[tuple[str, bool], Any] = {}
+        self._requests: _RequestMetrics | None = None
         self.registry: Any = None
         if prometheus_client is None:
             return
-        from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+        from prometheus_client import CollectorRegistry, Counter, Gauge
 
         self.registry = registry if registry is not None else CollectorRegistry()
         reg = self.registry
-        self.requests = Counter(
-            "mm7_requests",
-            "MM7 requests answered, by operation, MM7 status code and HTTP status",
-            ["server", "operation", "status_code", "http_status"],
-            registry=reg,
-        )
-        self.vasid_requests = Counter(
-            "mm7_vasid_requests",
-            "MM7 requests of each VASID, accepted (status 1xxx) or refused",
-            ["server", "vas_id", "outcome"],
-            registry=reg,
-        )
-        self.duration = Histogram(
-            "mm7_request_duration_seconds",
-            "Seconds from a request's arrival to its answer",
-            ["server", "operation"],
-            buckets=DURATION_BUCKETS,
-            registry=reg,
-        )
+        self._requests = _RequestMetrics(server)
+        reg.register(self._requests)
         self.reports_pending = Gauge(
             "mm7_reports_pending",
             "Delivery reports waiting to be sent or retried",
@@ -286,14 +391,14 @@ class ServerObserver:
         """Whether metrics are counted (prometheus-client is installed)."""
         return self.registry is not None
 
+    def logs_requests(self) -> bool:
+        """Whether a request's line would be logged (its logger is enabled for INFO)."""
+        return self.log.isEnabledFor(logging.INFO)
+
     def observe(self, record: RequestRecord) -> None:
         """Count ``record`` and log its line (call once per request, when it is answered)."""
-        if self.registry is not None:
-            counter, histogram = self._request_children(record)
-            counter.inc()
-            histogram.observe(record.duration)
-            if record.vas_id is not None:
-                self._vasid_child(record.vas_id, record.accepted).inc()
+        if self._requests is not None:
+            self._requests.count(record)
         if self.log.isEnabledFor(logging.INFO):
             more = f" (+{record.recipients - 1})" if record.recipients > 1 else ""
             self.log.info(
@@ -310,34 +415,6 @@ class ServerObserver:
                 f": {record.detail}" if record.detail else "",
                 extra=record.log_fields(),
             )
-
-    # a metric's ``labels()`` costs ~3 µs; the children are looked up once per label set
-    # (bounded: every label a peer controls is)
-
-    def _request_children(self, record: RequestRecord) -> tuple[Any, Any]:
-        key = (record.operation, record.status_code, record.http_status)
-        children = self._children.get(key)
-        if children is None:
-            operation = self._operations(record.operation)
-            status = self._statuses("" if record.status_code is None else str(record.status_code))
-            http = "" if record.http_status is None else str(record.http_status)
-            children = (
-                self.requests.labels(self.server, operation, status, http),
-                self.duration.labels(self.server, operation),
-            )
-            if len(self._children) < _MAX_CACHED_CHILDREN:
-                self._children[key] = children
-        return children
-
-    def _vasid_child(self, vas_id: str, accepted: bool) -> Any:
-        key = (vas_id, accepted)
-        child = self._vasid_children.get(key)
-        if child is None:
-            outcome = "accepted" if accepted else "refused"
-            child = self.vasid_requests.labels(self.server, self._vas_ids(vas_id), outcome)
-            if len(self._vasid_children) < _MAX_CACHED_CHILDREN:
-                self._vasid_children[key] = child
-        return child
 
     def set_reports_pending(self, count: int) -> None:
         """Set the ``mm7_reports_pending`` gauge (from a refresher, see :meth:`add_refresher`)."""

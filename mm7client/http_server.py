@@ -13,8 +13,9 @@ The receiver and the mock MMSC both run through :class:`AppServer`; it applies
   complete request header within ``header_timeout`` of opening, or of its first byte after an
   answer (a partial header is answered 408, then closed; a silent connection is closed), and an
   idle keep-alive connection is closed after ``idle_timeout`` (aiohttp's ``keepalive_timeout``
-  is a second longer, a backstop). A small middleware tells the guard when a request's handler
-  runs, so a request being handled is never cut. Timed-out connections are counted in one log
+  is a second longer, a backstop). The application's handler, wrapped where aiohttp's
+  low-level server calls it, tells the guard when a request's handler runs, so a request being
+  handled is never cut. Timed-out connections are counted in one log
   line per interval, not one each;
 * the body's time is bounded where it is read: :func:`mm7client.server_aiohttp.read_body` under
   :meth:`ServerLimits.body_policy` (a total bound and a minimum rate, HTTP 408 beyond them). A
@@ -56,7 +57,8 @@ _CLOSE_GRACE = 1.0
 SWEEP_MAX_PERIOD = 0.5
 _REQUEST_TIMEOUT = b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
 
-_Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+#: What aiohttp's low-level server calls for every request (the application's ``_handle``).
+_LowLevelHandler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
 
 
 def descriptor_limit() -> int | None:
@@ -126,6 +128,10 @@ class _Connection(asyncio.Protocol):
     def __init__(self, server: AppServer, inner: asyncio.Protocol) -> None:
         self._server = server
         self._inner = inner
+        self._limits = server.limits
+        loop = server._loop
+        assert loop is not None  # connections come once the server started
+        self._time = loop.time  # the clock the sweep reads
         self._transport: asyncio.Transport | None = None
         #: loop time past which the sweep closes the connection (``inf``: a handler runs)
         self.deadline = math.inf
@@ -141,14 +147,14 @@ class _Connection(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self._transport = transport
-        self.deadline = self._server._now() + self._server.limits.header_timeout
+        self.deadline = self._time() + self._limits.header_timeout
         self._server._opened(self)
         self._inner.connection_made(transport)
 
     def data_received(self, data: bytes) -> None:
         if self._state == "idle":
             self._state = "header"
-            self.deadline = self._server._now() + self._server.limits.header_timeout
+            self.deadline = self._time() + self._limits.header_timeout
         if self._state == "header":
             self._partial = True
         self._inner.data_received(data)
@@ -168,7 +174,7 @@ class _Connection(asyncio.Protocol):
     def resume_writing(self) -> None:
         self._inner.resume_writing()
 
-    # -- what the middleware says ----------------------------------------------------------
+    # -- what the tracked handler says ------------------------------------------------------
 
     def request_started(self) -> None:
         """A request's handler runs: no connection deadline until it answered."""
@@ -181,7 +187,7 @@ class _Connection(asyncio.Protocol):
         self._state = "idle"
         self.body = None
         if self._transport is not None:
-            self.deadline = self._server._now() + self._server.limits.idle_timeout
+            self.deadline = self._time() + self._limits.idle_timeout
 
     # -- what the sweep does ---------------------------------------------------------------
 
@@ -214,17 +220,24 @@ def connection_guard(request: web.Request) -> _Connection | None:
     return guard if isinstance(guard, _Connection) else None
 
 
-@web.middleware
-async def _track_requests(request: web.Request, handler: _Handler) -> web.StreamResponse:
-    """Tell the connection's guard that a handler runs (no header/idle timer meanwhile)."""
-    guard = connection_guard(request)
-    if guard is None:
-        return await handler(request)
-    guard.request_started()
-    try:
-        return await handler(request)
-    finally:
-        guard.request_finished()
+def _tracked(handler: _LowLevelHandler) -> _LowLevelHandler:
+    """``handler`` (the application's, as aiohttp's low-level server calls it for every
+    request) telling the connection's guard that a handler runs: no header or idle deadline
+    meanwhile. One coroutine call per request, where a middleware would cost two (aiohttp adds
+    its own to every application that has one)."""
+
+    async def track(request: web.BaseRequest) -> web.StreamResponse:
+        transport = request.transport
+        guard = transport.get_protocol() if transport is not None else None
+        if not isinstance(guard, _Connection):
+            return await handler(request)
+        guard.request_started()
+        try:
+            return await handler(request)
+        finally:
+            guard.request_finished()
+
+    return track
 
 
 class _Site(web.BaseSite):
@@ -301,7 +314,7 @@ class AppServer:
     from :attr:`port`). Used by :class:`mm7client.receiver.ReceiverServer` and the mock MMSC.
 
     Args:
-        app: the application (a middleware tracking requests is added before it is frozen).
+        app: the application.
         host: the address to listen on (a name may resolve to several).
         port: the TCP port; 0 picks a free one.
         limits: timeouts and the connection cap (default :class:`ServerLimits()`).
@@ -370,8 +383,6 @@ class AppServer:
         if self._runner is not None:
             raise RuntimeError(f"{self.name} is already started")
         self._loop = asyncio.get_running_loop()
-        if _track_requests not in self.app.middlewares:
-            self.app.middlewares.append(_track_requests)
         runner = web.AppRunner(
             self.app,
             access_log=None,
@@ -383,6 +394,9 @@ class AppServer:
             + _CLOSE_GRACE,
         )
         await runner.setup()
+        server = runner.server
+        assert server is not None
+        server.request_handler = _tracked(server.request_handler)
         site = _Site(runner, self, self.host, self._requested_port)
         self._runner = runner
         try:
@@ -437,10 +451,6 @@ class AppServer:
         return len(self._connections)
 
     # -- connections -----------------------------------------------------------------------
-
-    def _now(self) -> float:
-        assert self._loop is not None
-        return self._loop.time()
 
     def _opened(self, connection: _Connection) -> None:
         self._connections.add(connection)

@@ -327,6 +327,11 @@ class _RequestMetrics(Collector):
         return self.collect()
 
 
+class _HasRemote(Protocol):
+    @property
+    def remote(self) -> str | None: ...
+
+
 #: Called before each ``/metrics`` answer to bring gauges up to date (may be async).
 Refresher = Callable[[], Awaitable[None] | None]
 
@@ -391,15 +396,17 @@ class ServerObserver:
         """Whether metrics are counted (prometheus-client is installed)."""
         return self.registry is not None
 
-    def logs_requests(self) -> bool:
-        """Whether a request's line would be logged (its logger is enabled for INFO)."""
-        return self.log.isEnabledFor(logging.INFO)
+    def observe(self, record: RequestRecord, source: _HasRemote | None = None) -> None:
+        """Count ``record`` and log its line (call once per request, when it is answered).
 
-    def observe(self, record: RequestRecord) -> None:
-        """Count ``record`` and log its line (call once per request, when it is answered)."""
+        ``source``: the request (anything with a ``remote`` address), whose address becomes
+        the record's ``peer`` when the line is logged and the record has none.
+        """
         if self._requests is not None:
             self._requests.count(record)
         if self.log.isEnabledFor(logging.INFO):
+            if record.peer is None and source is not None:
+                record.peer = source.remote
             more = f" (+{record.recipients - 1})" if record.recipients > 1 else ""
             self.log.info(
                 "%s vasid=%s recipient=%s%s status=%s http=%s ms=%.1f tid=%s peer=%s%s",

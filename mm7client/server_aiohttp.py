@@ -173,9 +173,7 @@ def observed(handler: Handler, observer: ServerObserver) -> Handler:
             record.duration = perf_counter() - started
             if record.http_status is None:
                 record.http_status = http_status
-            if observer.logs_requests():
-                record.peer = request.remote
-            observer.observe(record)
+            observer.observe(record, request)
 
     return observe
 

@@ -113,9 +113,9 @@ class MM7Endpoint:
         self._stamp = ""
         #: connections held by ``no_answer`` faults (released when the mock stops)
         self.holds = HoldRegistry()
-        #: answers encoded once per (operation, status, text, MessageID or not, form)
+        #: answers encoded once per (operation, status, text, MessageID or not, form's fields)
         self._prepared_responses: dict[
-            tuple[str, int, str, bool, MessageForm], PreparedResponse
+            tuple[str, int, str, bool, str, str, str], PreparedResponse
         ] = {}
 
     @property
@@ -138,7 +138,10 @@ class MM7Endpoint:
         receiver's): the request's own (its namespace, MM7Version and style), in the style
         ``answer_form`` forces if any; for an unreadable body, the profile's."""
         request_form = envelope.form if envelope is not None else None
-        return answer_form(self.settings.answer_form, request_form, self.profile)
+        setting = self.settings.answer_form
+        if setting == "mirror" and request_form is not None:
+            return request_form  # the default, per request: no call
+        return answer_form(setting, request_form, self.profile)
 
     def _prepared(
         self, operation: str, code: int, text: str, with_message_id: bool, form: MessageForm
@@ -146,7 +149,8 @@ class MM7Endpoint:
         """The Rsp of ``operation`` with this status in ``form``, encoded once (a few dozen
         statuses in a few forms are answered over and over; rules with their own texts and
         peers with their own MM7Versions may add more: up to a bound, oldest dropped)."""
-        key = (operation, code, text, with_message_id, form)
+        # the form's fields, not the form: a dataclass's hash is a Python call
+        key = (operation, code, text, with_message_id, form.namespace, form.version, form.style)
         prepared = self._prepared_responses.get(key)
         if prepared is None:
             status = Status(str(code), text)
@@ -339,9 +343,9 @@ class MM7Endpoint:
         vas_id = envelope.vas_id
         item = self._received(request, body, operation, envelope, message)
         now = state.clock.now()
-        outcome = decide(
-            envelope, _basic_credentials(request), state, now, content_types=_ContentTypes(item)
-        )
+        # the Basic credentials matter to accounts only (a password may come from there)
+        credentials = _basic_credentials(request) if state.settings.accounts is not None else None
+        outcome = decide(envelope, credentials, state, now, content_types=_ContentTypes(item))
         if outcome.effects:
             state.apply(outcome.effects, now)  # before any await: the next request sees them
         answer = outcome.answer

@@ -132,6 +132,8 @@ class _ParseErrors:
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: object
     ) -> Literal[False]:
+        if exc is None:
+            return False
         if isinstance(exc, ParseError):
             if exc.transaction_id is None:  # best effort: the header may be whole in the body
                 exc.transaction_id = find_transaction_id(self.body)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
+from functools import lru_cache
 
 from mm7client.codec import RequestSummary
 from mm7client.server import status_text
@@ -68,8 +69,16 @@ STATUS_TPS = 7103
 _KISA = re.compile(r"\d{9}")
 
 
+@lru_cache(maxsize=1024)
+def _plain(code: int) -> Answer:
+    """The answer ``code`` with its own text (immutable: one per code, shared)."""
+    return Answer(code, status_text(code))
+
+
+@lru_cache(maxsize=1024)
 def _status(code: int) -> Outcome:
-    return Outcome(Answer(code, status_text(code)))
+    """Answering ``code``, nothing else (immutable: one per code, shared)."""
+    return Outcome(_plain(code))
 
 
 def decide(
@@ -127,13 +136,11 @@ def decide(
     if submit:
         hit = state.overload_windows.hit(vas_id, now)
         if hit is not None:
-            return Outcome(
-                Answer(STATUS_OVERLOAD, status_text(STATUS_OVERLOAD)), (NoteOverload(vas_id, hit),)
-            )
+            return Outcome(_plain(STATUS_OVERLOAD), (NoteOverload(vas_id, hit),))
     effects: list[Effect] = []
     if state.tps.limited(key):
         if not state.tps.within(key, now):
-            return Outcome(Answer(STATUS_TPS, status_text(STATUS_TPS)), (RefuseTps(key),))
+            return Outcome(_plain(STATUS_TPS), (RefuseTps(key),))
         effects.append(SpendToken(key))
     recipients = request.recipients
     rule = state.rules.choose(
@@ -169,11 +176,9 @@ def decide(
         )
     elif not submit:  # CancelReq, ReplaceReq
         known = state.store.by_message_id(request.message_id or "") is not None
-        code = STATUS_SUCCESS if known else STATUS_MESSAGE_ID_NOT_FOUND
-        answer = Answer(code, status_text(code))
+        answer = _plain(STATUS_SUCCESS if known else STATUS_MESSAGE_ID_NOT_FOUND)
     else:
-        code = _default_code(recipients)
-        answer = Answer(code, status_text(code))
+        answer = _plain(_default_code(recipients))
     if (
         submit
         and request.delivery_report
@@ -181,6 +186,8 @@ def decide(
         and not (action is not None and action.no_report)
     ):
         effects.append(_reports(recipients, action, settings.report_delay))
+    if not effects and action is None:
+        return _status(answer.code)
     return Outcome(answer, tuple(effects))
 
 

@@ -75,7 +75,8 @@ class _Ring:
             for column in self.counts:
                 column[slot] = 0
         self.counts[series][slot] += 1
-        self.last = max(self.last, second)
+        if second > self.last:
+            self.last = second
 
     def _slice(self, values: array[int], lo: int, hi: int) -> list[int]:
         """``values`` of the slots of seconds ``lo`` .. ``hi`` (at most ``size`` of them)."""

@@ -10,7 +10,7 @@ from mm7client.codec.mime import DEFAULT_LIMITS, Limits
 from mm7client.codec.readers import (
     decode_operation,
     note_transaction_id,
-    parse_errors,
+    parse_failure,
     read_operation,
 )
 from mm7client.codec.readers.body import split_body
@@ -74,10 +74,15 @@ def summarize_request(
     Operations other than SubmitReq, CancelReq and ReplaceReq are rare at an MMSC: they are
     decoded whole and summarized by name.
     """
-    with parse_errors(body):
+    try:
         split = split_body(body, content_type, limits)
         op, name, transaction_id = read_operation(split.envelope, split.charset, limits)
         return _summarize(op, name, transaction_id, limits)
+    except Exception as exc:
+        failure = parse_failure(exc, body)
+        if failure is exc:
+            raise
+        raise failure from exc
 
 
 def _summarize(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any, Literal
+from typing import Any
 
 from lxml import etree
 
@@ -105,7 +105,7 @@ def decode(
     ``content=[]``, and the content parts' headers and bodies are left unread (the mock MMSC
     shows a message whose content is undecodable that way).
     """
-    with parse_errors(body):
+    try:
         split = split_body(body, content_type, limits)
         parts = split.parts
         if resolve_content:
@@ -114,40 +114,37 @@ def decode(
         else:
             parts = []
         return decode_envelope(split.envelope, split.charset, parts, limits)
+    except Exception as exc:
+        failure = parse_failure(exc, body)
+        if failure is exc:
+            raise
+        raise failure from exc
 
 
 # a last line of defence: hostile bytes must surface as the library's own error
 UNEXPECTED = (ValueError, TypeError, LookupError, AttributeError, RecursionError, OverflowError)
 
 
-class _ParseErrors:
-    __slots__ = ("body",)
+def parse_failure(exc: Exception, body: bytes) -> Exception:
+    """What to raise for ``exc``, met reading ``body`` (:func:`decode` and
+    :func:`~mm7client.codec.summarize_request` both refuse with it): a :class:`ParseError`
+    naming the body's TransactionID when one is found, an unexpected failure as the
+    ParseError of :func:`unreadable`, any other error unchanged. Called from an ``except``
+    clause, so reading costs nothing more when nothing fails::
 
-    def __init__(self, body: bytes) -> None:
-        self.body = body
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: object
-    ) -> Literal[False]:
-        if exc is None:
-            return False
-        if isinstance(exc, ParseError):
-            if exc.transaction_id is None:  # best effort: the header may be whole in the body
-                exc.transaction_id = find_transaction_id(self.body)
-        elif isinstance(exc, UNEXPECTED) and not isinstance(exc, MM7Error):
-            raise unreadable(exc, self.body) from exc
-        return False
-
-
-def parse_errors(body: bytes) -> _ParseErrors:
-    """``with parse_errors(body):`` around reading ``body``: a :class:`ParseError` leaves it
-    naming the body's TransactionID when one is found, an unexpected failure leaves it as the
-    ParseError of :func:`unreadable`, any other :class:`MM7Error` unchanged (what :func:`decode`
-    and :func:`~mm7client.codec.summarize_request` both refuse with)."""
-    return _ParseErrors(body)
+        except Exception as exc:
+            failure = parse_failure(exc, body)
+            if failure is exc:
+                raise
+            raise failure from exc
+    """
+    if isinstance(exc, ParseError):
+        if exc.transaction_id is None:  # best effort: the header may be whole in the body
+            exc.transaction_id = find_transaction_id(body)
+        return exc
+    if isinstance(exc, UNEXPECTED) and not isinstance(exc, MM7Error):
+        return unreadable(exc, body)
+    return exc
 
 
 def unreadable(exc: Exception, body: bytes) -> ParseError:

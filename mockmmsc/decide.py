@@ -149,7 +149,7 @@ def decide(
         recipients,
         request.subject,
         content_types,
-        chance or state.rules.random.random,
+        chance,
     )
     action: Action | None = None
     if rule is not None:

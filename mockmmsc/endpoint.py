@@ -255,8 +255,9 @@ class MM7Endpoint:
     async def handle(self, request: web.Request) -> web.StreamResponse:
         """Answer one MM7 request (never raises, never shows a traceback)."""
         settings = self.settings
-        if len(self.faults):
-            early = self.faults.before_read()
+        faults = self.state.faults
+        if len(faults):
+            early = faults.before_read()
             if early is not None:
                 await self._fault_wait(early)
                 log.info("fault %s (%s): dropping the connection unread", early.id, early.kind)
@@ -271,12 +272,11 @@ class MM7Endpoint:
                 return web.Response(
                     status=refusal.http_status, text=refusal.reason + "\n", headers=refusal.headers
                 )
-        refusal = self.body_policy.check_declared(request.content_length)
+        content_type = request.headers.get("Content-Type", "")
         read_tid: str | None = None  # the TransactionID in what was read of a refused body
+        refusal = check_media_type(content_type)
         if refusal is None:
-            refusal = check_media_type(request.headers.get("Content-Type"))
-        if refusal is None:
-            try:
+            try:  # (a Content-Length over the limit is refused before any byte is read)
                 body = await read_body(request, self.body_policy)
             except RequestRefused as exc:
                 refusal = exc.refusal
@@ -289,7 +289,6 @@ class MM7Endpoint:
             return self._rejected_unread(
                 request, refusal.status_code, refusal.reason, refusal.http_status, read_tid
             )
-        content_type = request.headers.get("Content-Type", "")
         message: MM7Message | None = None
         try:
             # the answer needs only the envelope's fields; the message is decoded when first

@@ -403,14 +403,17 @@ class RuleBook:
         recipients: Sequence[str],
         subject: str | None,
         content_types: Iterable[str],
-        chance: Callable[[], float],
+        chance: Callable[[], float] | None = None,
     ) -> Decision | None:
         """The step of the first rule that matches and applies (nothing is counted).
 
-        ``chance()`` draws a number in [0, 1) for each matching rule with a probability below 1.
+        ``chance()`` draws a number in [0, 1) for each matching rule with a probability below 1
+        (default: :attr:`random`'s draws).
         """
         if not self._rules:
             return None
+        if chance is None:
+            chance = self._random.random
         for rule in self._rules:
             if not rule.matches(operation, vas_id, recipients, subject, content_types):
                 continue

@@ -1,14 +1,20 @@
-"""What several bench scripts share: the CPU time a server process has used.
+"""What several bench scripts share: the CPU time a server process has used, and the CPU
+instructions it executed.
 
 Figures of CPU per request matter where the load generator may bound the rate; each script
 reads the server's CPU time before and after a round (Linux ``/proc``; elsewhere
 :func:`cpu_seconds` gives ``None`` and the figure is left out, while the scripts that need the
-figure use :func:`proc_cpu_seconds`, which raises).
+figure use :func:`proc_cpu_seconds`, which raises). On a shared machine CPU seconds move with
+the neighbours; :class:`CallgrindServer` counts instructions instead, which do not.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
+import subprocess
+from collections.abc import Iterator
 
 
 def proc_cpu_seconds(pid: int) -> float:
@@ -24,3 +30,77 @@ def cpu_seconds(pid: int) -> float | None:
         return proc_cpu_seconds(pid)
     except OSError:
         return None
+
+
+# -- instruction counts under valgrind's callgrind -------------------------------------------
+
+
+def callgrind_missing() -> str | None:
+    """What is missing to count instructions (``None``: valgrind and callgrind_control are
+    installed)."""
+    for tool in ("valgrind", "callgrind_control"):
+        if shutil.which(tool) is None:
+            return f"{tool} is not installed (Debian: apt-get install valgrind)"
+    return None
+
+
+class CallgrindServer:
+    """A server process run under valgrind's callgrind, counting the CPU instructions it
+    executes only while :meth:`counting` is active (instrumentation is off until then, so its
+    start-up costs nothing and counts nothing).
+
+    Instruction counts are deterministic: the same code, input and environment give the same
+    count however busy the machine is, where CPU seconds move with the neighbours.
+
+    Args:
+        argv: the server's command; it prints its TCP port on the first line of stdout.
+        out_file: where callgrind writes its counts.
+    """
+
+    def __init__(self, argv: list[str], out_file: str) -> None:
+        self._out_file = out_file
+        self._process = subprocess.Popen(
+            [
+                "valgrind",
+                "--tool=callgrind",
+                "--instr-atstart=no",
+                f"--callgrind-out-file={out_file}",
+                *argv,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        assert self._process.stdout is not None
+        line = self._process.stdout.readline()
+        if not line.strip().isdigit():
+            self._process.kill()
+            raise RuntimeError(f"{argv!r} under valgrind did not print its port: {line!r}")
+        self.port = int(line)
+
+    def _control(self, *args: str) -> None:
+        subprocess.run(
+            ["callgrind_control", *args, str(self._process.pid)], check=True, capture_output=True
+        )
+
+    @contextlib.contextmanager
+    def counting(self) -> Iterator[None]:
+        """Count the instructions executed inside the ``with`` block."""
+        self._control("--instr=on")
+        try:
+            yield
+        finally:
+            self._control("--instr=off")
+
+    def stop(self) -> int:
+        """Stop the server; the instructions counted."""
+        self._process.terminate()
+        self._process.wait(timeout=60)
+        total = None
+        with open(self._out_file) as counts:
+            for line in counts:
+                if line.startswith("totals:"):  # at the end ("summary:" at the top may be 0)
+                    total = int(line.split()[1])
+        if total is None:
+            raise RuntimeError(f"no instruction total in {self._out_file}")
+        return total

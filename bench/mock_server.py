@@ -28,20 +28,33 @@ shared machine one part can be slowed by a neighbour, the median is not. Bounded
 ``--soak-seconds`` too (default 600 s).
 
     python bench/mock_server.py --soak 200000
+
+``--instructions N`` counts instead the CPU instructions each server executes per request,
+under valgrind's callgrind (each server in a process of its own, counted only while N requests
+of each body are answered, after a warm-up): a figure that stays the same on a busy machine,
+where CPU seconds do not, so two versions can be compared by running this at both. Both
+servers freeze what they imported before they answer (``gc.freeze()``), so that whether a full
+garbage collection falls into the counted requests does not depend on how much each imported.
+Needs valgrind; about a minute for N = 1000.
+
+    python bench/mock_server.py --instructions 1000
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import multiprocessing
 import os
 import statistics
+import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 
 import aiohttp
-from _common import cpu_seconds
+from _common import CallgrindServer, callgrind_missing, cpu_seconds
 
 from mm7client.codec import encode
 from mm7client.model import Part, Status, SubmitRequest, SubmitResponse
@@ -250,6 +263,46 @@ def soak(requests: int, seconds: float, concurrency: int) -> bool:
     return within
 
 
+class _PrintPort:
+    """Announces a server's port on stdout (``--serve``), as the pipe does for a child."""
+
+    def send(self, port: int) -> None:
+        gc.freeze()  # what was imported stays out of the counted collections
+        print(port, flush=True)
+
+
+SERVERS = {"bare aiohttp": ("bare", serve_bare), "mock MMSC": ("mock", serve_mock)}
+
+
+def count_instructions(requests: int, concurrency: int) -> None:
+    """Instructions per request of each server for each body, under callgrind."""
+    missing = callgrind_missing()
+    if missing is not None:
+        raise SystemExit(f"--instructions needs valgrind: {missing}")
+    print(f"instructions per request under callgrind, {requests} requests of each body")
+    with tempfile.TemporaryDirectory() as scratch:
+        for body_name, (body, content_type) in build_bodies().items():
+            counted: dict[str, float] = {}
+            for name, (serve_name, _target) in SERVERS.items():
+                argv = [sys.executable, __file__, "--serve", serve_name]
+                server = CallgrindServer(argv, os.path.join(scratch, f"{serve_name}.out"))
+                try:
+                    url = f"http://127.0.0.1:{server.port}/mm7"
+                    asyncio.run(load(url, body, content_type, 300, 120.0, concurrency))
+                    with server.counting():
+                        done, _ = asyncio.run(
+                            load(url, body, content_type, requests, 600.0, concurrency)
+                        )
+                finally:
+                    total = server.stop()
+                counted[name] = total / done
+            mock, bare = counted["mock MMSC"], counted["bare aiohttp"]
+            print(f"\n{body_name} ({len(body)} bytes)")
+            for name, per_request in counted.items():
+                print(f"  {name:13s} {per_request:12,.0f} instructions per request")
+            print(f"  ratio bare/mock: {bare / mock:.2f} (the mock costs {mock / bare:.2f} x)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=9)
@@ -258,7 +311,17 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--soak", type=int, metavar="N", help="long-run check of N requests")
     parser.add_argument("--soak-seconds", type=float, default=600.0)
+    parser.add_argument(
+        "--instructions", type=int, metavar="N", help="count instructions of N requests"
+    )
+    parser.add_argument("--serve", choices=["bare", "mock"], help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.serve:  # one server in this process (--instructions runs it under valgrind)
+        dict(SERVERS.values())[args.serve](_PrintPort())
+        return
+    if args.instructions:
+        count_instructions(args.instructions, args.concurrency)
+        return
     if args.soak:
         if not soak(args.soak, args.soak_seconds, args.concurrency):
             raise SystemExit(1)
@@ -266,7 +329,7 @@ def main() -> None:
     bodies = build_bodies()
     servers = {}
     processes = {}
-    for name, target in (("bare aiohttp", serve_bare), ("mock MMSC", serve_mock)):
+    for name, (_serve_name, target) in SERVERS.items():
         process, port = start(target)
         processes[name] = process
         servers[name] = f"http://127.0.0.1:{port}/mm7"

@@ -159,7 +159,7 @@ class RequestRecord:
 
     def set_recipients(self, recipients: Iterable[str]) -> None:
         """Note the request's recipients (the first is logged, all are counted)."""
-        listed = list(recipients)
+        listed = recipients if isinstance(recipients, (tuple, list)) else list(recipients)
         self.recipients = len(listed)
         self.recipient = listed[0] if listed else None
 

@@ -76,10 +76,12 @@ async def read_body(request: web.Request, policy: BodyPolicy) -> bytes:
         # the whole body came with its header (the common case of a small request): nothing
         # to wait for, so nothing to time
         body = stream.read_nowait()
-        refusal = policy.check_read(len(body)) or policy.check_complete(declared, len(body))
-        if refusal is not None:
-            raise RequestRefused(refusal, body)
-        return body
+        size = len(body)
+        if size <= policy.max_bytes and (declared is None or size == declared):
+            return body
+        refusal = policy.check_read(size) or policy.check_complete(declared, size)
+        assert refusal is not None
+        raise RequestRefused(refusal, body)
     loop = asyncio.get_running_loop()
     chunks: list[bytes] = []
     guard = connection_guard(request)

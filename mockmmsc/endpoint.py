@@ -410,7 +410,7 @@ class MM7Endpoint:
         state.traffic.count(vas_id, answer.code, now)
         state.store.add(item)
         _note(request, item)
-        reports = outcome.reports()
+        reports = outcome.reports() if outcome.effects else None
         # a fault that turned the answer into a refusal cancels the reports
         if reports is not None and answer.accepted and submit and message_id is not None:
             self._schedule_reports(item, envelope, message_id, reports, report_fault)

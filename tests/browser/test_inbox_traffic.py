@@ -10,7 +10,7 @@ import re
 import aiohttp
 import pytest
 from inbox_rig import TIMEOUT_MS, Rig
-from playwright.async_api import Page, expect
+from playwright.async_api import FloatRect, Locator, Page, expect
 
 from mm7client import Part, SubmitRequest
 from mm7client.codes import Category
@@ -29,6 +29,19 @@ async def open_page(page: Page, rig: Rig, fragment: str = "") -> None:
     assert response is not None and response.status == 200
     assert "script-src 'self'" in response.headers["content-security-policy"]
     await expect(page.locator("#live")).to_have_attribute("data-state", "live")
+
+
+async def drawn_box(locator: Locator) -> FloatRect:
+    """The on-screen box of ``locator``'s element. The chart is redrawn as it refreshes, so the
+    element measured may be the one just replaced (no box): measure again, for 5 s at most."""
+    deadline = asyncio.get_running_loop().time() + 5.0
+    while True:
+        box = await locator.bounding_box()
+        if box is not None:
+            return box
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"{locator} has no box on screen after 5 s")
+        await asyncio.sleep(0.05)
 
 
 def card(page: Page, vas_id: str):  # type: ignore[no-untyped-def]
@@ -80,8 +93,8 @@ async def test_traffic_chart_draws_updates_and_shades_a_4030_window(page: Page, 
         window = second.locator("rect.overload-window")
         await expect(window).to_have_count(1)
         await expect(window).to_have_class("overload-window open")
-        box = await window.bounding_box()
-        assert box is not None and box["width"] > 0 and box["height"] > 50
+        box = await drawn_box(window)
+        assert box["width"] > 0 and box["height"] > 50, box
         await expect(first.locator("rect.overload-window")).to_have_count(0)  # its own only
         async with rig.connect("VAS02") as overloaded:
             refused = await overloaded.submit(

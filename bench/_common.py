@@ -14,7 +14,8 @@ import contextlib
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 
 
 def proc_cpu_seconds(pid: int) -> float:
@@ -44,22 +45,22 @@ def callgrind_missing() -> str | None:
     return None
 
 
-class CallgrindServer:
-    """A server process run under valgrind's callgrind, counting the CPU instructions it
-    executes only while :meth:`counting` is active (instrumentation is off until then, so its
-    start-up costs nothing and counts nothing).
+class CallgrindProcess:
+    """A process run under valgrind's callgrind, counting the CPU instructions it executes
+    only while :meth:`counting` is active (instrumentation is off until then, so its start-up
+    costs nothing and counts nothing).
 
     Instruction counts are deterministic: the same code, input and environment give the same
     count however busy the machine is, where CPU seconds move with the neighbours.
 
     Args:
-        argv: the server's command; it prints its TCP port on the first line of stdout.
+        argv: the command; it talks to this object through its stdin and stdout (text lines).
         out_file: where callgrind writes its counts.
     """
 
     def __init__(self, argv: list[str], out_file: str) -> None:
         self._out_file = out_file
-        self._process = subprocess.Popen(
+        self.process = subprocess.Popen(
             [
                 "valgrind",
                 "--tool=callgrind",
@@ -67,20 +68,26 @@ class CallgrindServer:
                 f"--callgrind-out-file={out_file}",
                 *argv,
             ],
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
         )
-        assert self._process.stdout is not None
-        line = self._process.stdout.readline()
-        if not line.strip().isdigit():
-            self._process.kill()
-            raise RuntimeError(f"{argv!r} under valgrind did not print its port: {line!r}")
-        self.port = int(line)
+
+    def read_line(self) -> str:
+        """The next line the process printed (stripped)."""
+        assert self.process.stdout is not None
+        return self.process.stdout.readline().strip()
+
+    def write_line(self, line: str = "") -> None:
+        """Send the process a line."""
+        assert self.process.stdin is not None
+        self.process.stdin.write(line + "\n")
+        self.process.stdin.flush()
 
     def _control(self, *args: str) -> None:
         subprocess.run(
-            ["callgrind_control", *args, str(self._process.pid)], check=True, capture_output=True
+            ["callgrind_control", *args, str(self.process.pid)], check=True, capture_output=True
         )
 
     @contextlib.contextmanager
@@ -93,9 +100,10 @@ class CallgrindServer:
             self._control("--instr=off")
 
     def stop(self) -> int:
-        """Stop the server; the instructions counted."""
-        self._process.terminate()
-        self._process.wait(timeout=60)
+        """Stop the process; the instructions counted."""
+        if self.process.poll() is None:
+            self.process.terminate()
+        self.process.wait(timeout=60)
         total = None
         with open(self._out_file) as counts:
             for line in counts:
@@ -104,3 +112,48 @@ class CallgrindServer:
         if total is None:
             raise RuntimeError(f"no instruction total in {self._out_file}")
         return total
+
+
+class CallgrindServer(CallgrindProcess):
+    """A server under callgrind (:class:`CallgrindProcess`) that prints its TCP port on the
+    first line of its stdout once it serves."""
+
+    def __init__(self, argv: list[str], out_file: str) -> None:
+        super().__init__(argv, out_file)
+        line = self.read_line()
+        if not line.isdigit():
+            self.process.kill()
+            raise RuntimeError(f"{argv!r} under valgrind did not print its port: {line!r}")
+        self.port = int(line)
+
+
+def instructions_per_call(argv: list[str], out_file: str) -> float:
+    """Instructions per call of a loop run by the command ``argv`` under callgrind.
+
+    The command prepares and warms up, prints ``ready``, waits for a line, makes its calls,
+    prints how many it made, and waits for a line before it exits: only the calls count.
+    """
+    child = CallgrindProcess(argv, out_file)
+    try:
+        ready = child.read_line()
+        if ready != "ready":
+            raise RuntimeError(f"{argv!r} under valgrind did not get ready: {ready!r}")
+        with child.counting():
+            child.write_line()
+            calls = int(child.read_line())
+        child.write_line()
+    finally:
+        total = child.stop()
+    return total / calls
+
+
+def serve_counted_calls(call: Callable[[], object], calls: int, warm_up: int = 300) -> None:
+    """The command's side of :func:`instructions_per_call`: ``call`` made ``calls`` times."""
+    for _ in range(warm_up):
+        call()
+    print("ready", flush=True)
+    sys.stdin.readline()
+    for _ in range(calls):
+        call()
+    print(calls, flush=True)
+    sys.stdin.readline()

@@ -14,6 +14,12 @@ Measures, on one core, in one run:
 Every figure is the median of several rounds timed with ``time.perf_counter_ns``. Run:
 
     python bench/codec.py [--rounds 15] [--quick]
+
+``--instructions N`` counts instead the CPU instructions per call of each figure (N calls, each
+figure in a process of its own under valgrind's callgrind): a figure that stays the same on a
+busy machine, so two versions are compared by running this at both.
+
+    python bench/codec.py --instructions 2000
 """
 
 from __future__ import annotations
@@ -25,10 +31,12 @@ import os
 import random
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from _common import callgrind_missing, instructions_per_call, serve_counted_calls
 from lxml import etree
 
 from mm7client.codec import decode, encode
@@ -110,10 +118,10 @@ def median_ns_per_call(fn: Callable[[], object], calls: int, rounds: int, label:
     return statistics.median(samples)
 
 
-def zeep_reference(
-    request: SubmitRequest, rsp_body: bytes, calls: int, rounds: int
-) -> tuple[float, float] | None:
-    """(zeep build ns, zeep parse ns) per message, or ``None`` when zeep is not installed."""
+def zeep_calls(
+    request: SubmitRequest, rsp_body: bytes
+) -> tuple[Callable[[], object], Callable[[], object]] | None:
+    """zeep's (build, parse) of the same messages, or ``None`` when zeep is not installed."""
     try:
         sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
         import schema_oracle
@@ -159,9 +167,62 @@ def zeep_reference(
         assert body is not None
         return response.parse(body[0], client.wsdl.types)
 
+    return build, parse
+
+
+def zeep_reference(
+    request: SubmitRequest, rsp_body: bytes, calls: int, rounds: int
+) -> tuple[float, float] | None:
+    """(zeep build ns, zeep parse ns) per message, or ``None`` when zeep is not installed."""
+    found = zeep_calls(request, rsp_body)
+    if found is None:
+        return None
+    build, parse = found
     return (
         median_ns_per_call(build, max(calls // 4, 10), rounds, "zeep build"),
         median_ns_per_call(parse, max(calls // 4, 10), rounds, "zeep parse"),
+    )
+
+
+#: What ``--instructions`` counts: (figure, child mode).
+COUNTED = (
+    ("build SubmitReq, same image", "build"),
+    ("parse SubmitRsp", "parse"),
+    ("zeep: build SubmitReq (XML only)", "zeep-build"),
+    ("zeep: parse SubmitRsp", "zeep-parse"),
+)
+
+
+def counted_call(mode: str) -> Callable[[], object]:
+    """The call ``--instructions`` counts in a child process (``--count-child MODE``)."""
+    request = submit_request(fake_jpeg(IMAGE_BYTES))
+    rsp_body, rsp_type = submit_response_body()
+    if mode == "build":
+        return lambda: encode(request, LGT)
+    if mode == "parse":
+        return lambda: decode(rsp_body, rsp_type)
+    found = zeep_calls(request, rsp_body)
+    if found is None:
+        raise SystemExit("zeep is not installed (pip install -e '.[test]')")
+    return found[0] if mode == "zeep-build" else found[1]
+
+
+def count_instructions(calls: int) -> None:
+    """Instructions per call of each figure, each counted under callgrind in a process of
+    its own."""
+    missing = callgrind_missing()
+    if missing is not None:
+        raise SystemExit(f"--instructions needs valgrind: {missing}")
+    print(f"MM7 codec, instructions per call under callgrind ({calls} calls each)")
+    counted: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        for figure, mode in COUNTED:
+            argv = [sys.executable, __file__, "--count-child", mode, str(calls)]
+            counted[mode] = instructions_per_call(argv, os.path.join(scratch, f"{mode}.out"))
+            print(f"  {figure:<36}{counted[mode]:>12,.0f}")
+    print(
+        f"  zeep / ours: build {counted['zeep-build'] / counted['build']:.2f}x, "
+        f"parse {counted['zeep-parse'] / counted['parse']:.2f}x (> 1: ours executes fewer)"
     )
 
 
@@ -170,7 +231,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=15, help="rounds per figure (15)")
     parser.add_argument("--quick", action="store_true", help="fewer calls per round")
     parser.add_argument("--no-zeep", action="store_true", help="skip the zeep reference")
+    parser.add_argument(
+        "--instructions", type=int, metavar="N", help="count instructions of N calls (valgrind)"
+    )
+    parser.add_argument("--count-child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.count_child:
+        mode, calls = args.count_child
+        serve_counted_calls(counted_call(mode), int(calls))
+        return 0
+    if args.instructions:
+        count_instructions(args.instructions)
+        return 0
     build_calls = 200 if args.quick else 1000
     parse_calls = 2000 if args.quick else 10_000
 

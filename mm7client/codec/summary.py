@@ -18,6 +18,7 @@ from mm7client.codec.readers.fields import (
     VALUES,
     read_address_as,
     read_form,
+    read_version_and_form,
     require,
     sender_identification_index,
     submit_callback,
@@ -116,7 +117,7 @@ def _summarize(
                 vasp_id=text_of(sid.get("VASPID")),
                 vas_id=text_of(sid.get("VASID")),
                 message_id=require(child_text(op, "MessageID"), "MessageID", name),
-                form=read_form(op, child_text(op, "MM7Version")),
+                form=read_version_and_form(op)[1],
             )
         # an operation a VASP does not send an MMSC: rare, so decoded (and refused) in full
         message = decode_operation(op, name, transaction_id, [], limits)

@@ -15,7 +15,7 @@ from lxml import etree
 
 from mm7client.codec.mime import DEFAULT_LIMITS, Limits, MimePart
 from mm7client.codec.readers.body import split_body
-from mm7client.codec.readers.fields import read_form
+from mm7client.codec.readers.fields import read_version_and_form
 from mm7client.codec.readers.operations import DECODERS, decode_fault
 from mm7client.codec.soap import (
     child_text,
@@ -53,8 +53,7 @@ def decode_operation(
     try:
         if name == "Fault":
             return decode_fault(operation, common)
-        version = common["mm7_version"] = child_text(operation, "MM7Version")
-        common["form"] = read_form(operation, version)
+        common["mm7_version"], common["form"] = read_version_and_form(operation)
         return DECODERS[name](operation, common, parts, limits)
     except ParseError as exc:
         note_transaction_id(exc, transaction_id)

@@ -12,7 +12,14 @@ from lxml import etree
 from mm7client.codec.mime import Limits, MimePart
 from mm7client.codec.readers.body import resolve_content
 from mm7client.codec.readers.values import parse_bool
-from mm7client.codec.soap import children, element_text, index_children, local_name, text_of
+from mm7client.codec.soap import (
+    child_text,
+    children,
+    element_text,
+    index_children,
+    local_name,
+    text_of,
+)
 from mm7client.errors import ParseError
 from mm7client.model import Address, AddressKind, FormStyle, MessageForm, Status
 
@@ -183,32 +190,62 @@ def content_fields(
     }
 
 
-# (operation tag, its prefix, children qualified, MM7Version) -> the form: peers send the same
-# few forms over and over, so the form of a message costs a dict lookup
-_FORMS: dict[tuple[str, str | None, bool, str | None], MessageForm] = {}
+# (operation tag, children qualified, MM7Version) -> the form, and (operation tag, its prefix,
+# MM7Version) -> the form of qualified children (only they depend on the prefix): peers send
+# the same few forms over and over, so the form of a message costs a dict lookup
+_FORMS: dict[tuple[str, bool, str | None], MessageForm] = {}
+_QUALIFIED_FORMS: dict[tuple[str, str | None, str | None], MessageForm] = {}
+_FORMS_MAX = 256
 
 
-def read_form(element: etree._Element, version: str | None) -> MessageForm:
+def read_form(
+    element: etree._Element, version: str | None, first_tag: object = None
+) -> MessageForm:
     """The :class:`MessageForm` an MM7 element (an operation, a fault's RSErrorRsp) was written
     in: its namespace, ``version`` and style - children unqualified (``"lgt"``), else the
     element's namespace as default namespace (``"default-ns"``) or prefixed (``"prefixed"``).
+
+    ``first_tag``: the tag of the element's first child when the caller has read it already
+    (else it is read here).
     """
     tag = element.tag
-    # (the parser drops comments and processing instructions: a first child is an element)
-    first = element[0].tag if len(element) else None
-    qualified = first[:1] == "{" if first.__class__ is str else True
-    key = (tag, element.prefix, qualified, version)
-    form = _FORMS.get(key)
+    if first_tag is None and len(element):
+        # (the parser drops comments and processing instructions: a first child is an element)
+        first_tag = element[0].tag
+    qualified = first_tag[:1] == "{" if first_tag.__class__ is str else True
+    form = _FORMS.get((tag, qualified, version))
+    if form is not None:
+        return form
+    namespace = tag[1 : tag.index("}")] if tag[:1] == "{" else ""
+    if not namespace or not qualified:
+        form = MessageForm(namespace, version or "", "lgt")
+        if len(_FORMS) < _FORMS_MAX:
+            _FORMS[(tag, qualified, version)] = form
+        return form
+    prefix = element.prefix
+    form = _QUALIFIED_FORMS.get((tag, prefix, version))
     if form is None:
-        namespace = tag[1 : tag.index("}")] if tag[:1] == "{" else ""
-        style: FormStyle
-        if not namespace or not qualified:
-            style = "lgt"
-        elif element.prefix is None:
-            style = "default-ns"
-        else:
-            style = "prefixed"
+        style: FormStyle = "default-ns" if prefix is None else "prefixed"
         form = MessageForm(namespace, version or "", style)
-        if len(_FORMS) < 256:
-            _FORMS[key] = form
+        if len(_QUALIFIED_FORMS) < _FORMS_MAX:
+            _QUALIFIED_FORMS[(tag, prefix, version)] = form
     return form
+
+
+def read_version_and_form(element: etree._Element) -> tuple[str | None, MessageForm]:
+    """An operation's MM7Version (stripped text, ``None`` when absent) and its form
+    (:func:`read_form`), reading its first child once: MM7Version comes first in every
+    operation (when it does not, it is looked for among the other children)."""
+    first_tag: object = None
+    version: str | None = None
+    for first in element:
+        first_tag = first.tag
+        if first_tag.__class__ is str and (
+            first_tag == "MM7Version" or first_tag.endswith("}MM7Version")
+        ):
+            text = first.text
+            version = text.strip() if text else ""
+        break
+    if version is None and first_tag is not None:
+        version = child_text(element, "MM7Version")
+    return version, read_form(element, version, first_tag)

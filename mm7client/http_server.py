@@ -15,8 +15,8 @@ The receiver and the mock MMSC both run through :class:`AppServer`; it applies
   idle keep-alive connection is closed after ``idle_timeout`` (aiohttp's ``keepalive_timeout``
   is a second longer, a backstop). The application's handler, wrapped where aiohttp's
   low-level server calls it, tells the guard when a request's handler runs, so a request being
-  handled is never cut. Timed-out connections are counted in one log
-  line per interval, not one each;
+  handled is never cut. Timed-out connections are counted in one log line per interval, not
+  one each;
 * the body's time is bounded where it is read: :func:`mm7client.server_aiohttp.read_body` under
   :meth:`ServerLimits.body_policy` (a total bound and a minimum rate, HTTP 408 beyond them). A
   body nobody reads is drained for aiohttp's lingering time (10 s) at most, then the
@@ -212,7 +212,7 @@ class _Connection(asyncio.Protocol):
         asyncio.get_running_loop().call_later(_CLOSE_GRACE, transport.abort)
 
 
-def connection_guard(request: web.Request) -> _Connection | None:
+def connection_guard(request: web.BaseRequest) -> _Connection | None:
     """The guard of ``request``'s connection when an :class:`AppServer` serves it (its sweep
     then watches a body read set as the guard's ``body``), else ``None``."""
     transport = request.transport
@@ -227,9 +227,8 @@ def _tracked(handler: _LowLevelHandler) -> _LowLevelHandler:
     its own to every application that has one)."""
 
     async def track(request: web.BaseRequest) -> web.StreamResponse:
-        transport = request.transport
-        guard = transport.get_protocol() if transport is not None else None
-        if not isinstance(guard, _Connection):
+        guard = connection_guard(request)
+        if guard is None:
             return await handler(request)
         guard.request_started()
         try:

@@ -15,9 +15,9 @@ from mm7client.codec.readers.fields import (
     ADDRESSES,
     content_fields,
     read_address,
-    read_form,
     read_recipients,
     read_status,
+    read_version_and_form,
     require,
     sender_identification_fields,
     sender_identification_index,
@@ -274,10 +274,9 @@ def decode_fault(fault: etree._Element, common: dict[str, Any]) -> SoapFault:
                 holder = detail
             else:
                 detail_kind = name
-                version = child_text(holder, "MM7Version")
+                version, common["form"] = read_version_and_form(holder)
                 if version and not common.get("mm7_version"):
                     common["mm7_version"] = version
-                common["form"] = read_form(holder, version)
             try:
                 status = read_status(holder)
             except ParseError:

@@ -264,7 +264,9 @@ def soak(requests: int, seconds: float, concurrency: int) -> bool:
 
 
 class _PrintPort:
-    """Announces a server's port on stdout (``--serve``), as the pipe does for a child."""
+    """Announces a server's port on stdout (``--serve``), as the pipe does for a child; the
+    server has started by then, so what it imported and built is frozen out of the garbage
+    collector's full passes here, in the bare and the mock server alike."""
 
     def send(self, port: int) -> None:
         gc.freeze()  # what was imported stays out of the counted collections
